@@ -1,0 +1,47 @@
+/*
+ * kernels.h - the table of CPU kernels, one instance per instruction set, picked once at open.
+ *
+ * kernels_simd.c is compiled once per instruction set (generic, AVX2+FMA, AVX-512F) with
+ * FV_KERNEL_ISA set; each compilation defines one fv__kernels table. fv__kernels_select() picks
+ * the best one fv_cpu_features() allows. The plain C reference for every operator lives in the
+ * op_*.c files; these kernels are the fast paths and are tested against it.
+ *
+ * GEMM layout: A (weights, M x K) is packed once at prepare into ceil(M/mr) panels of K x mr
+ * floats (zero-padded rows); B (activations, K x N) is packed per call into panels of K x nr
+ * floats (zero-padded columns). gemm_tile computes one mr x nr tile of C = A*B, adds a per-row
+ * bias and applies the fused activation, writing `rows` x `cols` of it (partial tiles at edges).
+ *
+ * Threading: every kernel is reentrant; callers give each thread its own scratch.
+ */
+#ifndef FAIRVISIT_NN_KERNELS_H
+#define FAIRVISIT_NN_KERNELS_H
+
+#include <stddef.h>
+
+typedef struct fv__kernels {
+    const char *name;
+    int mr, nr;
+    void (*gemm_tile)(int k, const float *a_panel, const float *b_panel, float *c, size_t ldc,
+                      int rows, int cols, const float *bias, int act, const float *slope);
+    /*
+     * One depthwise output channel from a padded input plane stored as `s` column phases per row
+     * (phase q of a padded row holds its columns q, q+s, q+2s...; each phase is phase_len floats,
+     * a row is s*phase_len floats). Writes oh x ow floats to out, with bias and activation.
+     */
+    void (*dw_channel)(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
+                       int kw, int dh, int dw, const float *w, float bias, int act, float slope,
+                       float *out);
+    float (*dot)(const float *a, const float *b, size_t n);
+    void (*axpy)(float a, const float *x, float *y, size_t n); /* y += a*x */
+} fv__kernels;
+
+extern const fv__kernels fv__kernels_generic;
+#if defined(__x86_64__)
+extern const fv__kernels fv__kernels_avx2;
+extern const fv__kernels fv__kernels_avx512;
+#endif
+
+/* The best table for this CPU (honours FV_CPU_MAX). */
+const fv__kernels *fv__kernels_select(void);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * kernels_simd.c - the fast kernels, written once with GCC/Clang vector extensions and compiled
+ * once per instruction set (FV_KERNEL_ISA: 1 generic/SSE2, 2 AVX2+FMA, 3 AVX-512F). The build
+ * gives each compilation its own -m flags; only the table matching the running CPU is ever called.
+ *
+ * GEMM micro-kernel: an MR x (2*VW) tile of C held in 2*MR vector registers; per k it loads two
+ * vectors of packed B and broadcasts MR values of packed A (outer-product form, no reductions).
+ * MR is chosen so accumulators + operands fit the register file (16 registers for SSE/AVX2,
+ * 32 for AVX-512).
+ */
+#include "kernels.h"
+
+#include <string.h>
+
+#ifndef FV_KERNEL_ISA
+#define FV_KERNEL_ISA 1
+#endif
+
+#if FV_KERNEL_ISA == 3
+#define VW 16
+#define MR 8
+#define TABLE fv__kernels_avx512
+#define TNAME "avx512"
+#elif FV_KERNEL_ISA == 2
+#define VW 8
+#define MR 6
+#define TABLE fv__kernels_avx2
+#define TNAME "avx2"
+#else
+#define VW 4
+#define MR 6
+#define TABLE fv__kernels_generic
+#define TNAME "generic"
+#endif
+#define NR (2 * VW)
+
+typedef float vf __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+typedef int vi __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_PRELU = 2 };
+
+static inline vf vload(const float *p) {
+    return *(const vf *)p;
+}
+static inline void vstore(float *p, vf v) {
+    *(vf *)p = v;
+}
+static inline vf vsplat(float x) {
+    vf v;
+    for (int i = 0; i < VW; i++) v[i] = x;
+    return v;
+}
+static inline vf vact(vf v, int act, float slope) {
+    if (act == ACT_NONE) return v;
+    vi pos = v > vsplat(0.0f);
+    vf neg = act == ACT_PRELU ? v * vsplat(slope) : vsplat(0.0f);
+    return (vf)(((vi)v & pos) | ((vi)neg & ~pos));
+}
+
+static void gemm_tile(int k, const float *restrict a, const float *restrict b, float *restrict c,
+                      size_t ldc, int rows, int cols, const float *bias, int act,
+                      const float *slope) {
+    vf acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+        acc0[r] = vsplat(0.0f);
+        acc1[r] = vsplat(0.0f);
+    }
+    for (int p = 0; p < k; p++) {
+        vf b0 = vload(b), b1 = vload(b + VW);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) {
+            vf av = vsplat(a[r]);
+            acc0[r] += av * b0;
+            acc1[r] += av * b1;
+        }
+        a += MR;
+        b += NR;
+    }
+    for (int r = 0; r < rows; r++) {
+        vf bv = vsplat(bias[r]);
+        float s = act == ACT_PRELU ? slope[r] : 0.0f;
+        vf v0 = vact(acc0[r] + bv, act, s), v1 = vact(acc1[r] + bv, act, s);
+        float *dst = c + (size_t)r * ldc;
+        if (cols == NR) {
+            vstore(dst, v0);
+            vstore(dst + VW, v1);
+        } else {
+            float tmp[NR];
+            vstore(tmp, v0);
+            vstore(tmp + VW, v1);
+            memcpy(dst, tmp, (size_t)cols * sizeof(float));
+        }
+    }
+}
+
+static void dw_channel(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
+                       int kw, int dh, int dw, const float *w, float bias, int act, float slope,
+                       float *out) {
+    size_t row_len = (size_t)s * (size_t)phase_len;
+    for (int oy = 0; oy < oh; oy++) {
+        float *restrict o = out + (size_t)oy * (size_t)ow;
+        for (int x = 0; x < ow; x++) o[x] = bias;
+        for (int ky = 0; ky < kh; ky++) {
+            const float *r = plane + (size_t)(oy * sh + ky * dh) * row_len;
+            for (int kx = 0; kx < kw; kx++) {
+                int col = kx * dw;
+                const float *restrict src = r + (size_t)(col % s) * (size_t)phase_len + col / s;
+                float wv = w[ky * kw + kx];
+                for (int x = 0; x < ow; x++) o[x] += wv * src[x];
+            }
+        }
+        if (act == ACT_RELU) {
+            for (int x = 0; x < ow; x++) o[x] = o[x] > 0.0f ? o[x] : 0.0f;
+        } else if (act == ACT_PRELU) {
+            for (int x = 0; x < ow; x++) o[x] = o[x] > 0.0f ? o[x] : o[x] * slope;
+        }
+    }
+}
+
+static float dot(const float *a, const float *b, size_t n) {
+    vf acc0 = vsplat(0.0f), acc1 = vsplat(0.0f);
+    size_t i = 0;
+    for (; i + 2 * VW <= n; i += 2 * VW) {
+        acc0 += vload(a + i) * vload(b + i);
+        acc1 += vload(a + i + VW) * vload(b + i + VW);
+    }
+    acc0 += acc1;
+    float s = 0.0f;
+    for (int j = 0; j < VW; j++) s += acc0[j];
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void axpy(float a, const float *restrict x, float *restrict y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+const fv__kernels TABLE = {
+    TNAME, MR, NR, gemm_tile, dw_channel, dot, axpy,
+};
