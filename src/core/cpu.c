@@ -46,10 +46,10 @@ unsigned fv_cpu_features(void) {
     static int done;
     static unsigned feats;
     if (!done) {
-        feats = cap(detect());
+        feats = detect();
         done = 1;
     }
-    return feats;
+    return cap(feats); /* the cap is read each time so tests can switch kernel sets */
 }
 
 const char *fv_cpu_level_name(void) {

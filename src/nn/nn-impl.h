@@ -138,6 +138,7 @@ typedef struct fv__conv_params {
     float *packed; /* weights repacked for the GEMM path (owned) */
     float *bias;   /* cout floats (owned; zeros when the model has none) */
     float *weight; /* cout * cin/group * kh * kw (owned copy; BN folded) */
+    int bn_node;   /* BatchNormalization node folded into this conv, or -1 */
 } fv__conv_params;
 
 enum { FV_CONV_PATH_GEMM = 0, FV_CONV_PATH_DEPTHWISE, FV_CONV_PATH_REFERENCE };
@@ -149,6 +150,7 @@ typedef struct fv__node {
     int n_in, n_out;
     int in[FV_NN_MAX_IO];  /* tensor indices; -1 for an omitted optional input */
     int out[FV_NN_MAX_IO];
+    int out0_orig;  /* out[0] as loaded (fusion redirects out[0]) */
     int n_attrs;
     fv__attr *attrs;
     bool dead;      /* folded into constants or fused into another node */
@@ -186,6 +188,12 @@ struct fv_nn_model {
 /* Records a formatted message on the model and returns st. */
 fv_status fv__nn_fail(fv_nn_model *m, fv_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Like fv__nn_fail, prefixed with "node 'name' (Op): ". */
+fv_status fv__node_fail(fv_nn_model *m, const fv__node *n, fv_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A printable, bounded copy of a name from the file, for messages (buf of 72 bytes). */
+const char *fv__shown(const char *s, char buf[72]);
 
 /* onnx_load.c */
 fv_status fv__onnx_load(fv_nn_model *m, const unsigned char *buf, size_t len);
@@ -244,6 +252,8 @@ static inline bool fv__has_in(const fv__node *n, int i) {
 /* pool.c: a fixed set of worker threads that run fn(ctx, i) for i in [0, count). */
 fv_status fv__pool_open(int threads, fv__pool **out);
 void fv__pool_close(fv__pool *p);
-void fv__pool_run(fv__pool *p, int count, void (*fn)(void *ctx, int i), void *ctx);
+/* Runs fn(ctx, i, tid) for every i in [0, count), tid in [0, threads); NULL p runs inline. */
+void fv__pool_run(fv__pool *p, int count, void (*fn)(void *ctx, int i, int tid), void *ctx);
+int fv__pool_threads(const fv__pool *p);
 
 #endif

@@ -25,7 +25,7 @@ static char *dup_n(const uint8_t *s, size_t n) {
 }
 
 /* A printable, bounded copy of a name for messages. */
-static const char *shown(const char *s, char buf[72]) {
+const char *fv__shown(const char *s, char buf[72]) {
     size_t i = 0;
     if (s == NULL) s = "";
     for (; s[i] != '\0' && i < 64; i++) {
@@ -159,12 +159,11 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
     char nb[72];
     while (fv__pb_next(r, &f, &w)) {
         uint64_t v;
-        size_t off, len;
         if (f == 1 && w == FV_PB_VARINT) {
             if (!fv__pb_varint(r, &v)) break;
             if (ndim >= FV_NN_MAX_DIMS)
                 return fv__nn_fail(m, FV_ERR_LIMIT, "tensor in %s has more than %d dims at byte %zu",
-                                   shown(ctx, nb), FV_NN_MAX_DIMS, r->pos);
+                                   fv__shown(ctx, nb), FV_NN_MAX_DIMS, r->pos);
             dims[ndim++] = (int64_t)v;
         } else if (f == 1 && w == FV_PB_BYTES) {
             fv__pb sub;
@@ -177,7 +176,7 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
                 }
                 if (ndim >= FV_NN_MAX_DIMS)
                     return fv__nn_fail(m, FV_ERR_LIMIT, "tensor in %s has more than %d dims",
-                                       shown(ctx, nb), FV_NN_MAX_DIMS);
+                                       fv__shown(ctx, nb), FV_NN_MAX_DIMS);
                 dims[ndim++] = (int64_t)v;
             }
         } else if (f == 2 && w == FV_PB_VARINT) {
@@ -205,7 +204,7 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
             if (v != 0)
                 return fv__nn_fail(m, FV_ERR_UNSUPPORTED,
                                    "tensor in %s uses external data, which is not supported",
-                                   shown(ctx, nb));
+                                   fv__shown(ctx, nb));
         } else {
             if (!fv__pb_skip(r, w)) break;
         }
@@ -219,13 +218,13 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
         return fv__nn_fail(m, FV_ERR_UNSUPPORTED,
                            "tensor in %s has data type %d; only float32, int32 and int64 are "
                            "supported",
-                           shown(ctx, nb), dtype);
+                           fv__shown(ctx, nb), dtype);
     size_t numel = 1;
     for (int i = 0; i < ndim; i++) {
         if (dims[i] < 0 || dims[i] > FV_NN_MAX_NUMEL ||
             !fv_size_mul(numel, (size_t)dims[i], &numel) || numel > (size_t)FV_NN_MAX_NUMEL)
             return fv__nn_fail(m, FV_ERR_LIMIT, "tensor in %s has invalid or too large dims",
-                               shown(ctx, nb));
+                               fv__shown(ctx, nb));
     }
     fv_status st = fv__tensor_set_shape(m, ti, dtype, ndim, dims);
     if (st != FV_OK) return st;
@@ -253,7 +252,7 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
             return fv__nn_fail(m, FV_ERR_FORMAT,
                                "tensor in %s: raw data has %zu bytes, its shape needs %zu (at "
                                "byte %zu)",
-                               shown(ctx, nb), raw_len, want_f, raw_off);
+                               fv__shown(ctx, nb), raw_len, want_f, raw_off);
         memcpy(t->data, L->buf + raw_off, raw_len); /* little-endian host assumed (x86/ARM) */
         return FV_OK;
     }
@@ -262,7 +261,7 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
         if ((n_fdata_unpacked == 0 && fdata_len % 4 != 0) || have != numel)
             return fv__nn_fail(m, FV_ERR_FORMAT,
                                "tensor in %s: float_data holds %zu values, its shape needs %zu",
-                               shown(ctx, nb), have, numel);
+                               fv__shown(ctx, nb), have, numel);
         if (n_fdata_unpacked == 0) {
             memcpy(t->data, L->buf + fdata_off, numel * 4);
         } else {
@@ -311,7 +310,7 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
     }
     if (file_dtype == FV_DT_INT64 && k != numel)
         return fv__nn_fail(m, FV_ERR_FORMAT, "tensor in %s: int data holds %zu values, needs %zu",
-                           shown(ctx, nb), k, numel);
+                           fv__shown(ctx, nb), k, numel);
     /* int32_data varints are sign-extended 64-bit already */
     return FV_OK;
 }
@@ -385,11 +384,11 @@ static fv_status read_attr(loader *L, fv__pb *r, fv__attr *a, const char *node_n
     if (r->err) return pb_error(L, r, "attribute");
     if (a->name == NULL)
         return fv__nn_fail(m, FV_ERR_FORMAT, "node '%s' has an attribute without a name",
-                           shown(node_name, nb));
+                           fv__shown(node_name, nb));
     if (a->type == FV_AT_FLOATS) {
         if (n_unpacked_f == 0 && floats_len % 4 != 0)
             return fv__nn_fail(m, FV_ERR_FORMAT, "attribute '%s' has a truncated float list",
-                               shown(a->name, nb));
+                               fv__shown(a->name, nb));
         size_t n = n_unpacked_f ? (size_t)n_unpacked_f : floats_len / 4;
         if (n > 1u << 20) return fv__nn_fail(m, FV_ERR_LIMIT, "attribute list too long");
         a->floats = fv_malloc(n * sizeof(float));
@@ -445,12 +444,12 @@ static fv_status read_attr(loader *L, fv__pb *r, fv__attr *a, const char *node_n
         }
         if (k != n)
             return fv__nn_fail(m, FV_ERR_FORMAT, "attribute '%s' has a malformed int list",
-                               shown(a->name, nb));
+                               fv__shown(a->name, nb));
         a->n = (int)n;
     } else if (a->type == FV_AT_TENSOR) {
         if (!has_tensor)
             return fv__nn_fail(m, FV_ERR_FORMAT, "attribute '%s' of node '%s' has no tensor",
-                               shown(a->name, nb), node_name);
+                               fv__shown(a->name, nb), node_name);
         int ti = fv__tensor_add(m, NULL, 0);
         if (ti < 0) return nomem(L);
         a->tensor = ti;
@@ -519,16 +518,16 @@ static fv_status read_node(loader *L, fv__pb *r, int index) {
         if (n->name == NULL) return nomem(L);
     }
     if (n->op_type == NULL)
-        return fv__nn_fail(m, FV_ERR_FORMAT, "node '%s' has no op_type", shown(n->name, nb));
+        return fv__nn_fail(m, FV_ERR_FORMAT, "node '%s' has no op_type", fv__shown(n->name, nb));
     if (foreign_domain)
         return fv__nn_fail(m, FV_ERR_UNSUPPORTED,
                            "node '%s': operator '%s' is from a custom domain, which is not "
                            "supported",
-                           shown(n->name, nb), shown(n->op_type, ob));
+                           fv__shown(n->name, nb), fv__shown(n->op_type, ob));
     n->op = op_lookup(n->op_type);
     if (n->op == FV_OP_COUNT)
         return fv__nn_fail(m, FV_ERR_UNSUPPORTED, "node '%s': unsupported operator '%s'",
-                           shown(n->name, nb), shown(n->op_type, ob));
+                           fv__shown(n->name, nb), fv__shown(n->op_type, ob));
     if (n_attr > 0) {
         n->attrs = fv_calloc((size_t)n_attr, sizeof(fv__attr));
         if (n->attrs == NULL) return nomem(L);
@@ -542,11 +541,11 @@ static fv_status read_node(loader *L, fv__pb *r, int index) {
             int *arr = f == 1 ? n->in : n->out;
             if (*cnt >= FV_NN_MAX_IO)
                 return fv__nn_fail(m, FV_ERR_LIMIT, "node '%s' has more than %d %s",
-                                   shown(n->name, nb), FV_NN_MAX_IO, f == 1 ? "inputs" : "outputs");
+                                   fv__shown(n->name, nb), FV_NN_MAX_IO, f == 1 ? "inputs" : "outputs");
             if (len == 0) {
                 if (f == 2)
                     return fv__nn_fail(m, FV_ERR_FORMAT, "node '%s' has an unnamed output",
-                                       shown(n->name, nb));
+                                       fv__shown(n->name, nb));
                 arr[(*cnt)++] = -1;
                 continue;
             }
@@ -661,10 +660,10 @@ static fv_status read_value_info(loader *L, fv__pb *r, bool is_input) {
             return fv__nn_fail(m, FV_ERR_UNSUPPORTED,
                                "graph input '%s' has element type %d; only float32 inputs are "
                                "supported",
-                               shown(t->name, nb), elem);
+                               fv__shown(t->name, nb), elem);
         if (ndim < 0)
             return fv__nn_fail(m, FV_ERR_FORMAT, "graph input '%s' has no shape",
-                               shown(t->name, nb));
+                               fv__shown(t->name, nb));
         t->ndim = ndim;
         for (int i = 0; i < ndim; i++) t->dims[i] = dims[i];
         t->dtype = FV_DT_FLOAT;
@@ -696,7 +695,7 @@ static fv_status read_graph(loader *L, fv__pb *g) {
             if (ti < 0) return nomem(L);
             if (!created)
                 return fv__nn_fail(m, FV_ERR_FORMAT, "initializer '%s' is defined twice",
-                                   shown(m->tensors[ti].name, nb));
+                                   fv__shown(m->tensors[ti].name, nb));
             fv_status st = read_tensor(L, &sub, ti, m->tensors[ti].name);
             if (st != FV_OK) return st;
             m->tensors[ti].is_initializer = true;
@@ -754,28 +753,34 @@ static fv_status check_order(fv_nn_model *m) {
                 st = fv__nn_fail(m, FV_ERR_FORMAT,
                                  "node '%s' (%s) reads '%s', which no earlier node, input or "
                                  "initializer defines",
-                                 shown(n->name, nb), fv__op_names[n->op],
-                                 shown(m->tensors[t].name, tb));
+                                 fv__shown(n->name, nb), fv__op_names[n->op],
+                                 fv__shown(m->tensors[t].name, tb));
                 break;
             }
+        }
+        if (n->n_out == 0) {
+            st = fv__nn_fail(m, FV_ERR_FORMAT, "node '%s' (%s) has no outputs",
+                             fv__shown(n->name, nb), fv__op_names[n->op]);
+            break;
         }
         for (int k = 0; k < n->n_out && st == FV_OK; k++) {
             int t = n->out[k];
             if (defined[t]) {
                 st = fv__nn_fail(m, FV_ERR_FORMAT, "node '%s' (%s) redefines tensor '%s'",
-                                 shown(n->name, nb), fv__op_names[n->op],
-                                 shown(m->tensors[t].name, tb));
+                                 fv__shown(n->name, nb), fv__op_names[n->op],
+                                 fv__shown(m->tensors[t].name, tb));
                 break;
             }
             defined[t] = true;
             m->tensors[t].producer = ni;
+            if (k == 0) n->out0_orig = t;
         }
     }
     for (int i = 0; i < m->n_outputs && st == FV_OK; i++) {
         int t = m->outputs[i];
         if (!defined[t])
             st = fv__nn_fail(m, FV_ERR_FORMAT, "graph output '%s' is never produced",
-                             shown(m->tensors[t].name, tb));
+                             fv__shown(m->tensors[t].name, tb));
     }
     fv_free(defined);
     return st;

@@ -33,7 +33,7 @@ bool fv__pb_done(const fv__pb *r);
 bool fv__pb_next(fv__pb *r, uint32_t *field, int *wire);
 bool fv__pb_varint(fv__pb *r, uint64_t *v);
 bool fv__pb_fixed32(fv__pb *r, uint32_t *v);
-/* A length-delimited field: *off/*len give its bytes (absolute offset). */
+/* A length-delimited field: off and len give its bytes (absolute offset). */
 bool fv__pb_bytes(fv__pb *r, size_t *off, size_t *len);
 bool fv__pb_skip(fv__pb *r, int wire);
 /* A sub-reader over a length-delimited field just read. */

@@ -53,7 +53,8 @@ static inline vf vsplat(float x) {
 static inline vf vact(vf v, int act, float slope) {
     if (act == ACT_NONE) return v;
     vi pos = v > vsplat(0.0f);
-    vf neg = act == ACT_PRELU ? v * vsplat(slope) : vsplat(0.0f);
+    if (act == ACT_RELU) return (vf)((vi)v & pos);
+    vf neg = v * vsplat(slope);
     return (vf)(((vi)v & pos) | ((vi)neg & ~pos));
 }
 

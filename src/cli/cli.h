@@ -1,0 +1,13 @@
+/*
+ * cli.h - the fairvisit command-line front end: one function per subcommand.
+ *
+ * Each command takes its argv after the command words, prints results to stdout and errors to
+ * stderr (never personal data), and returns the process exit status: 0 success, 1 failure of the
+ * work, 2 wrong usage.
+ */
+#ifndef FAIRVISIT_CLI_H
+#define FAIRVISIT_CLI_H
+
+int fv_cli_bench_nn(int argc, char **argv);
+
+#endif

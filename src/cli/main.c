@@ -1,0 +1,33 @@
+/*
+ * main.c - dispatches `fairvisit <command> ...` to the command implementations in src/cli.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: fairvisit <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  bench nn MODEL.onnx [--runs N] [--threads T] [--warmup W]\n"
+               "      time the inference engine on one model; the last line is JSON\n"
+               "      {model, median_ms, p90_ms, peak_rss_mb}\n"
+               "  help      this text\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "bench") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "nn") == 0) return fv_cli_bench_nn(argc - 3, argv + 3);
+        fprintf(stderr, "fairvisit bench: unknown benchmark '%s' (known: nn)\n",
+                argc >= 3 ? argv[2] : "");
+        return 2;
+    }
+    fprintf(stderr, "fairvisit: unknown command '%s' (try 'fairvisit help')\n", argv[1]);
+    return 2;
+}

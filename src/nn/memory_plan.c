@@ -1,0 +1,117 @@
+/*
+ * memory_plan.c - places every activation tensor in one arena so that tensors whose lifetimes
+ * do not overlap share memory; a run then allocates nothing.
+ *
+ * A tensor lives from the node that writes it to the last node that reads it (graph outputs
+ * live to the end). Tensors are placed largest first, each at the lowest 64-byte aligned offset
+ * that does not overlap a placed tensor with an overlapping lifetime (greedy by size, as in
+ * offline memory planners). Lifetimes are inclusive, so no kernel's output aliases its input.
+ * Also sizes the shared scratch buffer (the largest per-node need, once per thread).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn-impl.h"
+
+typedef struct item {
+    int t;
+    int start, end;
+    size_t size;
+    size_t offset;
+} item;
+
+static int by_size_desc(const void *a, const void *b) {
+    const item *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->t - y->t;
+}
+
+static size_t align64(size_t x) {
+    return (x + 63) & ~(size_t)63;
+}
+
+fv_status fv__memory_plan(fv_nn_model *m) {
+    int count = 0;
+    for (int i = 0; i < m->n_tensors; i++) {
+        fv__tensor *t = &m->tensors[i];
+        if (t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead &&
+            (t->last_use >= 0 || t->is_output))
+            count++;
+    }
+    item *items = fv_calloc((size_t)(count ? count : 1), sizeof(item));
+    if (items == NULL) return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory");
+    int k = 0;
+    for (int i = 0; i < m->n_tensors; i++) {
+        fv__tensor *t = &m->tensors[i];
+        if (!(t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead &&
+              (t->last_use >= 0 || t->is_output)))
+            continue;
+        items[k].t = i;
+        items[k].start = t->producer;
+        items[k].end = t->is_output ? m->n_nodes : (t->last_use > t->producer ? t->last_use : t->producer);
+        items[k].size = align64(t->numel * fv__dtype_size(t->dtype));
+        k++;
+    }
+    qsort(items, (size_t)count, sizeof(item), by_size_desc);
+    size_t total = 0;
+    for (int i = 0; i < count; i++) {
+        /* Candidate offsets: 0 and the end of every placed, lifetime-overlapping item. */
+        size_t best = (size_t)-1;
+        for (int c = -1; c < i; c++) {
+            size_t off;
+            if (c < 0) {
+                off = 0;
+            } else {
+                if (items[c].end < items[i].start || items[c].start > items[i].end) continue;
+                off = items[c].offset + items[c].size;
+            }
+            if (off >= best) continue;
+            bool fits = true;
+            for (int j = 0; j < i && fits; j++) {
+                if (items[j].end < items[i].start || items[j].start > items[i].end) continue;
+                if (off < items[j].offset + items[j].size && items[j].offset < off + items[i].size)
+                    fits = false;
+            }
+            if (fits) best = off;
+        }
+        items[i].offset = best;
+        if (best + items[i].size > total) total = best + items[i].size;
+    }
+    if (total > FV_NN_MAX_ARENA) {
+        fv_free(items);
+        return fv__nn_fail(m, FV_ERR_LIMIT, "the model needs %zu MiB of activations (limit %zu)",
+                           total >> 20, FV_NN_MAX_ARENA >> 20);
+    }
+    size_t scratch = 0;
+    for (int i = 0; i < m->n_nodes; i++)
+        if (!m->nodes[i].dead && m->nodes[i].scratch > scratch) scratch = m->nodes[i].scratch;
+    scratch = align64(scratch);
+    int threads = fv__pool_threads(m->pool);
+    size_t scratch_all;
+    if (!fv_size_mul(scratch, (size_t)threads, &scratch_all)) {
+        fv_free(items);
+        return fv__nn_fail(m, FV_ERR_LIMIT, "scratch memory too large");
+    }
+    unsigned char *arena = fv_aligned_alloc(total ? total : 64);
+    float *scr = fv_aligned_alloc(scratch_all ? scratch_all : 64);
+    if (arena == NULL || scr == NULL) {
+        fv_aligned_free(arena);
+        fv_aligned_free(scr);
+        fv_free(items);
+        return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory for %zu MiB of activations",
+                           total >> 20);
+    }
+    fv_aligned_free(m->arena);
+    fv_aligned_free(m->scratch);
+    m->arena = arena;
+    m->arena_size = total;
+    m->scratch = scr;
+    m->scratch_size = scratch;
+    for (int i = 0; i < count; i++) {
+        fv__tensor *t = &m->tensors[items[i].t];
+        t->offset = items[i].offset;
+        t->data = arena + items[i].offset;
+    }
+    fv_free(items);
+    return FV_OK;
+}

@@ -1,0 +1,450 @@
+/*
+ * op_conv.c - ONNX Conv (1-D and 2-D; groups, depthwise, pads, auto_pad, strides, dilations).
+ *
+ * Three paths, chosen once at prepare:
+ *   - GEMM: per group, C[M/g x OH*OW] = A[M/g x K] * B[K x OH*OW], K = C/g*kh*kw. A (weights,
+ *     with any BatchNormalization folded in) is repacked at prepare for the kernel table's tile;
+ *     B is packed panel by panel straight from the input (im2col on the fly; plain copy for 1x1).
+ *   - DEPTHWISE (group == C == M): each channel's padded plane is laid out by column phase so
+ *     the kernel reads contiguous rows for any stride.
+ *   - REFERENCE: the direct 7-loop definition, used as the oracle in tests.
+ * Bias and the fused activation (Relu/PRelu) are applied in the kernels' epilogues.
+ * Threading: GEMM panels and depthwise channels are spread over the model's pool; each thread
+ * packs into its own slice of the scratch buffer.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "nn-impl.h"
+
+static int pad_attr(fv_nn_model *m, fv__node *n, int spatial, int *pads) {
+    const fv__attr *a = fv__attr_get(n, "pads");
+    for (int i = 0; i < 4; i++) pads[i] = 0;
+    if (a == NULL) return 0;
+    if (a->type != FV_AT_INTS || a->n != 2 * spatial) {
+        fv__node_fail(m, n, FV_ERR_FORMAT, "'pads' must hold %d integers", 2 * spatial);
+        return -1;
+    }
+    for (int i = 0; i < a->n; i++) {
+        if (a->ints[i] < 0 || a->ints[i] > 4096) {
+            fv__node_fail(m, n, FV_ERR_FORMAT, "pad %lld out of range", (long long)a->ints[i]);
+            return -1;
+        }
+    }
+    if (spatial == 2) {
+        pads[0] = (int)a->ints[0];
+        pads[1] = (int)a->ints[1];
+        pads[2] = (int)a->ints[2];
+        pads[3] = (int)a->ints[3];
+    } else {
+        pads[1] = (int)a->ints[0];
+        pads[3] = (int)a->ints[1];
+    }
+    return 0;
+}
+
+static int pair_attr(fv_nn_model *m, fv__node *n, const char *name, int spatial, int *out2,
+                     int lo, int hi) {
+    const fv__attr *a = fv__attr_get(n, name);
+    out2[0] = out2[1] = 1;
+    if (a == NULL) return 0;
+    if (a->type != FV_AT_INTS || a->n != spatial) {
+        fv__node_fail(m, n, FV_ERR_FORMAT, "'%s' must hold %d integers", name, spatial);
+        return -1;
+    }
+    for (int i = 0; i < a->n; i++) {
+        if (a->ints[i] < lo || a->ints[i] > hi) {
+            fv__node_fail(m, n, FV_ERR_FORMAT, "'%s' value %lld out of range [%d, %d]", name,
+                          (long long)a->ints[i], lo, hi);
+            return -1;
+        }
+    }
+    if (spatial == 2) {
+        out2[0] = (int)a->ints[0];
+        out2[1] = (int)a->ints[1];
+    } else {
+        out2[1] = (int)a->ints[0];
+    }
+    return 0;
+}
+
+fv_status fv__op_conv_infer(fv_nn_model *m, fv__node *n) {
+    if (n->n_in < 2 || n->n_in > 3 || n->n_out != 1 || !fv__has_in(n, 0) || !fv__has_in(n, 1))
+        return fv__node_fail(m, n, FV_ERR_FORMAT, "expects inputs X, W[, B] and one output");
+    fv__tensor *x = fv__in(m, n, 0), *w = fv__in(m, n, 1);
+    fv__tensor *b = fv__has_in(n, 2) ? fv__in(m, n, 2) : NULL;
+    if (x->dtype != FV_DT_FLOAT || w->dtype != FV_DT_FLOAT || (b && b->dtype != FV_DT_FLOAT))
+        return fv__node_fail(m, n, FV_ERR_UNSUPPORTED, "only float32 is supported");
+    if (x->ndim != 4 && x->ndim != 3)
+        return fv__node_fail(m, n, FV_ERR_SHAPE, "input must be 3-D or 4-D, got %d-D", x->ndim);
+    if (w->kind != FV_TK_CONST || (b && b->kind != FV_TK_CONST))
+        return fv__node_fail(m, n, FV_ERR_UNSUPPORTED, "weights and bias must be constant");
+    int spatial = x->ndim - 2;
+    if (w->ndim != x->ndim)
+        return fv__node_fail(m, n, FV_ERR_SHAPE, "weights are %d-D for a %d-D input", w->ndim,
+                             x->ndim);
+    fv__conv_params *p = &n->conv;
+    int64_t group = fv__attr_int(n, "group", 1);
+    if (group < 1 || group > (1 << 20))
+        return fv__node_fail(m, n, FV_ERR_FORMAT, "group %lld out of range", (long long)group);
+    p->group = (int)group;
+    p->batch = (int)x->dims[0];
+    p->cin = (int)x->dims[1];
+    p->cout = (int)w->dims[0];
+    p->ih = spatial == 2 ? (int)x->dims[2] : 1;
+    p->iw = (int)x->dims[x->ndim - 1];
+    p->kh = spatial == 2 ? (int)w->dims[2] : 1;
+    p->kw = (int)w->dims[w->ndim - 1];
+    if (x->dims[1] > (1 << 20) || w->dims[0] > (1 << 20) || x->dims[x->ndim - 1] > (1 << 20) ||
+        (spatial == 2 && x->dims[2] > (1 << 20)) || w->dims[w->ndim - 1] > 4096 ||
+        (spatial == 2 && w->dims[2] > 4096))
+        return fv__node_fail(m, n, FV_ERR_LIMIT, "dimensions too large");
+    if (p->cin % p->group != 0 || p->cout % p->group != 0 || w->dims[1] * group != x->dims[1])
+        return fv__node_fail(m, n, FV_ERR_SHAPE,
+                             "%d input channels, %d output channels and group %d do not match "
+                             "weights [%lld, %lld, ...]",
+                             p->cin, p->cout, p->group, (long long)w->dims[0],
+                             (long long)w->dims[1]);
+    if (b && (b->ndim != 1 || b->dims[0] != p->cout))
+        return fv__node_fail(m, n, FV_ERR_SHAPE, "bias must have %d elements", p->cout);
+    const fv__attr *ks = fv__attr_get(n, "kernel_shape");
+    if (ks && (ks->type != FV_AT_INTS || ks->n != spatial ||
+               (spatial == 2 && (ks->ints[0] != p->kh || ks->ints[1] != p->kw)) ||
+               (spatial == 1 && ks->ints[0] != p->kw)))
+        return fv__node_fail(m, n, FV_ERR_SHAPE, "kernel_shape disagrees with the weights");
+    int st2[2], dl[2], pads[4];
+    if (pair_attr(m, n, "strides", spatial, st2, 1, 4096) ||
+        pair_attr(m, n, "dilations", spatial, dl, 1, 4096) || pad_attr(m, n, spatial, pads))
+        return FV_ERR_FORMAT;
+    p->sh = st2[0];
+    p->sw = st2[1];
+    p->dh = dl[0];
+    p->dw = dl[1];
+    const fv__attr *ap = fv__attr_get(n, "auto_pad");
+    p->auto_pad = 0;
+    if (ap && ap->s) {
+        if (strcmp(ap->s, "SAME_UPPER") == 0) p->auto_pad = 1;
+        else if (strcmp(ap->s, "SAME_LOWER") == 0) p->auto_pad = 2;
+        else if (strcmp(ap->s, "VALID") == 0) p->auto_pad = 3;
+        else if (strcmp(ap->s, "NOTSET") != 0 && ap->s[0] != '\0')
+            return fv__node_fail(m, n, FV_ERR_FORMAT, "unknown auto_pad value");
+    }
+    int64_t ekh = (int64_t)(p->kh - 1) * p->dh + 1, ekw = (int64_t)(p->kw - 1) * p->dw + 1;
+    int64_t oh, ow;
+    if (p->auto_pad == 1 || p->auto_pad == 2) {
+        oh = (p->ih + p->sh - 1) / p->sh;
+        ow = (p->iw + p->sw - 1) / p->sw;
+        int64_t ph = (oh - 1) * p->sh + ekh - p->ih, pw = (ow - 1) * p->sw + ekw - p->iw;
+        if (ph < 0) ph = 0;
+        if (pw < 0) pw = 0;
+        int64_t small_h = ph / 2, small_w = pw / 2;
+        pads[0] = (int)(p->auto_pad == 1 ? small_h : ph - small_h);
+        pads[2] = (int)(ph - pads[0]);
+        pads[1] = (int)(p->auto_pad == 1 ? small_w : pw - small_w);
+        pads[3] = (int)(pw - pads[1]);
+    } else if (p->auto_pad == 3) {
+        pads[0] = pads[1] = pads[2] = pads[3] = 0;
+    }
+    p->pad_t = pads[0];
+    p->pad_l = pads[1];
+    p->pad_b = pads[2];
+    p->pad_r = pads[3];
+    oh = ((int64_t)p->ih + p->pad_t + p->pad_b - ekh) / p->sh + 1;
+    ow = ((int64_t)p->iw + p->pad_l + p->pad_r - ekw) / p->sw + 1;
+    if ((int64_t)p->ih + p->pad_t + p->pad_b < ekh || (int64_t)p->iw + p->pad_l + p->pad_r < ekw ||
+        oh < 1 || ow < 1)
+        return fv__node_fail(m, n, FV_ERR_SHAPE, "kernel %dx%d does not fit input %dx%d", p->kh,
+                             p->kw, p->ih, p->iw);
+    p->oh = (int)oh;
+    p->ow = (int)ow;
+    int64_t dims[4] = {x->dims[0], p->cout, oh, ow};
+    if (spatial == 1) dims[2] = ow;
+    p->path = FV_CONV_PATH_REFERENCE;
+    return fv__tensor_set_shape(m, n->out[0], FV_DT_FLOAT, x->ndim, dims);
+}
+
+/* ---- weights: copy, fold BatchNormalization, repack ---------------------------------------- */
+
+fv_status fv__conv_fold_bn(fv_nn_model *m, fv__node *c, const fv__node *bn) {
+    fv__conv_params *p = &c->conv;
+    const fv__tensor *sc = fv__in(m, bn, 1), *bb = fv__in(m, bn, 2), *mean = fv__in(m, bn, 3),
+                     *var = fv__in(m, bn, 4);
+    if (sc->numel != (size_t)p->cout || bb->numel != (size_t)p->cout ||
+        mean->numel != (size_t)p->cout || var->numel != (size_t)p->cout)
+        return fv__node_fail(m, bn, FV_ERR_SHAPE, "parameters must have %d elements", p->cout);
+    double eps = fv__attr_float(bn, "epsilon", 1e-5f);
+    size_t per = (size_t)(p->cin / p->group) * (size_t)p->kh * (size_t)p->kw;
+    const float *g = sc->data, *be = bb->data, *mu = mean->data, *v = var->data;
+    for (int o = 0; o < p->cout; o++) {
+        double s = g[o] / sqrt((double)v[o] + eps);
+        for (size_t k = 0; k < per; k++) p->weight[o * per + k] = (float)(p->weight[o * per + k] * s);
+        p->bias[o] = (float)((p->bias[o] - mu[o]) * s + be[o]);
+    }
+    return FV_OK;
+}
+
+fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
+    fv__conv_params *p = &n->conv;
+    const fv__tensor *w = fv__in(m, n, 1);
+    size_t per = (size_t)(p->cin / p->group) * (size_t)p->kh * (size_t)p->kw;
+    p->weight = fv_aligned_alloc(w->numel * sizeof(float));
+    p->bias = fv_aligned_alloc((size_t)p->cout * sizeof(float));
+    if (p->weight == NULL || p->bias == NULL) return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory");
+    memcpy(p->weight, w->data, w->numel * sizeof(float));
+    if (fv__has_in(n, 2)) {
+        memcpy(p->bias, fv__in(m, n, 2)->data, (size_t)p->cout * sizeof(float));
+    } else {
+        memset(p->bias, 0, (size_t)p->cout * sizeof(float));
+    }
+    if (p->bn_node >= 0) {
+        fv_status st = fv__conv_fold_bn(m, n, &m->nodes[p->bn_node]);
+        if (st != FV_OK) return st;
+    }
+    if (p->group == p->cin && p->group == p->cout && p->group > 1) {
+        p->path = FV_CONV_PATH_DEPTHWISE;
+        int s = p->sw;
+        size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
+        size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
+        size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + 1;
+        n->scratch = ph * (size_t)s * phase_len * sizeof(float);
+        return FV_OK;
+    }
+    p->path = FV_CONV_PATH_GEMM;
+    int mr = m->k->mr, nr = m->k->nr;
+    int mg = p->cout / p->group;
+    size_t tiles = (size_t)(mg + mr - 1) / (size_t)mr;
+    size_t group_floats = tiles * per * (size_t)mr;
+    p->packed = fv_aligned_alloc(group_floats * (size_t)p->group * sizeof(float));
+    if (p->packed == NULL) return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory");
+    for (int g = 0; g < p->group; g++) {
+        float *dst = p->packed + (size_t)g * group_floats;
+        for (size_t t = 0; t < tiles; t++) {
+            for (size_t k = 0; k < per; k++) {
+                for (int r = 0; r < mr; r++) {
+                    size_t row = t * (size_t)mr + (size_t)r;
+                    dst[(t * per + k) * (size_t)mr + (size_t)r] =
+                        row < (size_t)mg ? p->weight[((size_t)g * (size_t)mg + row) * per + k]
+                                         : 0.0f;
+                }
+            }
+        }
+    }
+    /* B panel (K x nr floats) plus the panel's output coordinates for im2col. */
+    n->scratch = per * (size_t)nr * sizeof(float) + (size_t)nr * 2 * sizeof(int) + 64;
+    return FV_OK;
+}
+
+/* ---- reference ----------------------------------------------------------------------------- */
+
+static float act1(float v, int act, float slope) {
+    if (act == FV_ACT_RELU) return v > 0.0f ? v : 0.0f;
+    if (act == FV_ACT_PRELU) return v > 0.0f ? v : v * slope;
+    return v;
+}
+
+static void conv_reference(const fv__node *n, const float *x, float *y) {
+    const fv__conv_params *p = &n->conv;
+    int cg = p->cin / p->group, mg = p->cout / p->group;
+    for (int b = 0; b < p->batch; b++) {
+        for (int o = 0; o < p->cout; o++) {
+            int g = o / mg;
+            const float *wo = p->weight + (size_t)o * (size_t)cg * (size_t)p->kh * (size_t)p->kw;
+            float slope = n->act == FV_ACT_PRELU ? n->act_slope[o] : 0.0f;
+            for (int oy = 0; oy < p->oh; oy++) {
+                for (int ox = 0; ox < p->ow; ox++) {
+                    double acc = p->bias[o];
+                    for (int c = 0; c < cg; c++) {
+                        const float *xc =
+                            x + (((size_t)b * (size_t)p->cin + (size_t)(g * cg + c)) *
+                                 (size_t)p->ih * (size_t)p->iw);
+                        for (int ky = 0; ky < p->kh; ky++) {
+                            int iy = oy * p->sh - p->pad_t + ky * p->dh;
+                            if (iy < 0 || iy >= p->ih) continue;
+                            for (int kx = 0; kx < p->kw; kx++) {
+                                int ix = ox * p->sw - p->pad_l + kx * p->dw;
+                                if (ix < 0 || ix >= p->iw) continue;
+                                acc += (double)wo[((size_t)c * (size_t)p->kh + (size_t)ky) *
+                                                      (size_t)p->kw +
+                                                  (size_t)kx] *
+                                       xc[(size_t)iy * (size_t)p->iw + (size_t)ix];
+                            }
+                        }
+                    }
+                    y[(((size_t)b * (size_t)p->cout + (size_t)o) * (size_t)p->oh + (size_t)oy) *
+                          (size_t)p->ow +
+                      (size_t)ox] = act1((float)acc, n->act, slope);
+                }
+            }
+        }
+    }
+}
+
+/* ---- GEMM path ----------------------------------------------------------------------------- */
+
+typedef struct conv_job {
+    fv_nn_model *m;
+    const fv__node *n;
+    const float *x; /* this batch item, this group's first input channel */
+    float *y;       /* this batch item, this group's first output channel */
+    int g;
+} conv_job;
+
+static void pack_b(const fv__conv_params *p, const float *x, int j0, int cols, int nr,
+                   float *panel, int *coords) {
+    size_t npix = (size_t)p->oh * (size_t)p->ow;
+    int cg = p->cin / p->group;
+    bool plain = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_t == 0 &&
+                 p->pad_l == 0 && p->pad_b == 0 && p->pad_r == 0;
+    if (plain) {
+        for (int c = 0; c < cg; c++) {
+            float *dst = panel + (size_t)c * (size_t)nr;
+            memcpy(dst, x + (size_t)c * npix + (size_t)j0, (size_t)cols * sizeof(float));
+            for (int t = cols; t < nr; t++) dst[t] = 0.0f;
+        }
+        return;
+    }
+    int *oys = coords, *oxs = coords + nr;
+    for (int t = 0; t < cols; t++) {
+        int j = j0 + t;
+        oys[t] = j / p->ow * p->sh - p->pad_t;
+        oxs[t] = j % p->ow * p->sw - p->pad_l;
+    }
+    size_t plane = (size_t)p->ih * (size_t)p->iw;
+    size_t k = 0;
+    for (int c = 0; c < cg; c++) {
+        const float *xc = x + (size_t)c * plane;
+        for (int ky = 0; ky < p->kh; ky++) {
+            for (int kx = 0; kx < p->kw; kx++, k++) {
+                float *dst = panel + k * (size_t)nr;
+                int dy = ky * p->dh, dx = kx * p->dw;
+                for (int t = 0; t < cols; t++) {
+                    int iy = oys[t] + dy, ix = oxs[t] + dx;
+                    dst[t] = ((unsigned)iy < (unsigned)p->ih && (unsigned)ix < (unsigned)p->iw)
+                                 ? xc[(size_t)iy * (size_t)p->iw + (size_t)ix]
+                                 : 0.0f;
+                }
+                for (int t = cols; t < nr; t++) dst[t] = 0.0f;
+            }
+        }
+    }
+}
+
+static void conv_gemm_panel(void *ctx, int panel_index, int tid) {
+    const conv_job *job = ctx;
+    const fv__node *n = job->n;
+    const fv__conv_params *p = &n->conv;
+    const fv__kernels *k = job->m->k;
+    int mr = k->mr, nr = k->nr;
+    int N = p->oh * p->ow;
+    int K = (p->cin / p->group) * p->kh * p->kw;
+    int mg = p->cout / p->group;
+    int j0 = panel_index * nr;
+    int cols = N - j0 < nr ? N - j0 : nr;
+    float *panel = (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
+    int *coords = (int *)(panel + (size_t)K * (size_t)nr);
+    pack_b(p, job->x, j0, cols, nr, panel, coords);
+    size_t tiles = (size_t)(mg + mr - 1) / (size_t)mr;
+    const float *a = p->packed + (size_t)job->g * tiles * (size_t)K * (size_t)mr;
+    for (size_t t = 0; t < tiles; t++) {
+        int row0 = (int)t * mr;
+        int rows = mg - row0 < mr ? mg - row0 : mr;
+        int o0 = job->g * mg + row0;
+        k->gemm_tile(K, a + t * (size_t)K * (size_t)mr, panel,
+                     job->y + (size_t)row0 * (size_t)N + (size_t)j0, (size_t)N, rows, cols,
+                     p->bias + o0, n->act, n->act == FV_ACT_PRELU ? n->act_slope + o0 : NULL);
+    }
+}
+
+/* ---- depthwise path ------------------------------------------------------------------------ */
+
+typedef struct dw_job {
+    fv_nn_model *m;
+    const fv__node *n;
+    const float *x;
+    float *y;
+} dw_job;
+
+static void conv_dw_channel(void *ctx, int ch, int tid) {
+    const dw_job *job = ctx;
+    const fv__node *n = job->n;
+    const fv__conv_params *p = &n->conv;
+    int b = ch / p->cout, c = ch % p->cout;
+    int s = p->sw;
+    size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
+    size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
+    size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + 1;
+    size_t row_len = (size_t)s * phase_len;
+    float *plane =
+        (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
+    const float *xc = job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih *
+                                   (size_t)p->iw;
+    /* zero the padding rows and the padded columns, then scatter the input rows by phase */
+    memset(plane, 0, (size_t)p->pad_t * row_len * sizeof(float));
+    memset(plane + ((size_t)p->pad_t + (size_t)p->ih) * row_len, 0,
+           (size_t)p->pad_b * row_len * sizeof(float));
+    for (int iy = 0; iy < p->ih; iy++) {
+        float *row = plane + ((size_t)iy + (size_t)p->pad_t) * row_len;
+        const float *src = xc + (size_t)iy * (size_t)p->iw;
+        if (s == 1) {
+            memset(row, 0, (size_t)p->pad_l * sizeof(float));
+            memcpy(row + p->pad_l, src, (size_t)p->iw * sizeof(float));
+            memset(row + p->pad_l + p->iw, 0, (row_len - (size_t)p->pad_l - (size_t)p->iw) *
+                                                  sizeof(float));
+            continue;
+        }
+        memset(row, 0, row_len * sizeof(float));
+        for (int ix = 0; ix < p->iw; ix++) {
+            size_t px = (size_t)ix + (size_t)p->pad_l;
+            row[(px % (size_t)s) * phase_len + px / (size_t)s] = src[ix];
+        }
+    }
+    (void)ph;
+    float slope = n->act == FV_ACT_PRELU ? n->act_slope[c] : 0.0f;
+    float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh *
+                              (size_t)p->ow;
+    job->m->k->dw_channel(plane, (int)phase_len, s, p->oh, p->ow, p->sh, p->kh, p->kw, p->dh,
+                          p->dw, p->weight + (size_t)c * (size_t)p->kh * (size_t)p->kw,
+                          p->bias[c], n->act, slope, out);
+}
+
+fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
+    const fv__conv_params *p = &n->conv;
+    const float *x = fv__in(m, n, 0)->data;
+    float *y = fv__out(m, n, 0)->data;
+    if (p->path == FV_CONV_PATH_REFERENCE) {
+        if (p->weight == NULL) {
+            /* constant folding before finalize: finalize a temporary copy */
+            fv_status st = fv__conv_finalize(m, n);
+            if (st != FV_OK) return st;
+            n->conv.path = FV_CONV_PATH_REFERENCE;
+        }
+        conv_reference(n, x, y);
+        return FV_OK;
+    }
+    if (p->path == FV_CONV_PATH_DEPTHWISE) {
+        dw_job job = {m, n, x, y};
+        fv__pool_run(m->pool, p->batch * p->cout, conv_dw_channel, &job);
+        return FV_OK;
+    }
+    int nr = m->k->nr;
+    int N = p->oh * p->ow;
+    int panels = (N + nr - 1) / nr;
+    size_t in_plane = (size_t)p->ih * (size_t)p->iw, out_plane = (size_t)N;
+    int cg = p->cin / p->group, mg = p->cout / p->group;
+    for (int b = 0; b < p->batch; b++) {
+        for (int g = 0; g < p->group; g++) {
+            conv_job job = {m, n, x + ((size_t)b * (size_t)p->cin + (size_t)(g * cg)) * in_plane,
+                            y + ((size_t)b * (size_t)p->cout + (size_t)(g * mg)) * out_plane, g};
+            fv__pool_run(m->pool, panels, conv_gemm_panel, &job);
+        }
+    }
+    return FV_OK;
+}
+
+/* Test hook: force the reference path on every conv of a prepared model. */
+void fv__nn_force_reference(fv_nn_model *m);
+void fv__nn_force_reference(fv_nn_model *m) {
+    for (int i = 0; i < m->n_nodes; i++)
+        if (m->nodes[i].op == FV_OP_CONV && !m->nodes[i].dead)
+            m->nodes[i].conv.path = FV_CONV_PATH_REFERENCE;
+}
