@@ -205,7 +205,7 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         int s = p->sw;
         size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
         size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
-        size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + 1;
+        size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + FV_DW_SLACK;
         n->scratch = ph * (size_t)s * phase_len * sizeof(float);
         return FV_OK;
     }
@@ -303,29 +303,52 @@ static void pack_b(const fv__conv_params *p, const float *x, int j0, int cols, i
         }
         return;
     }
-    int *oys = coords, *oxs = coords + nr;
-    for (int t = 0; t < cols; t++) {
-        int j = j0 + t;
-        oys[t] = j / p->ow * p->sh - p->pad_t;
-        oxs[t] = j % p->ow * p->sw - p->pad_l;
-    }
+    (void)coords;
+    /* Split the panel into runs of output positions on the same output row: along a run the
+     * input columns advance by the stride, so each (c, ky, kx) row of the panel is a strided
+     * copy with zeros where the kernel window hangs over the padding. */
     size_t plane = (size_t)p->ih * (size_t)p->iw;
-    size_t k = 0;
-    for (int c = 0; c < cg; c++) {
-        const float *xc = x + (size_t)c * plane;
-        for (int ky = 0; ky < p->kh; ky++) {
-            for (int kx = 0; kx < p->kw; kx++, k++) {
-                float *dst = panel + k * (size_t)nr;
-                int dy = ky * p->dh, dx = kx * p->dw;
-                for (int t = 0; t < cols; t++) {
-                    int iy = oys[t] + dy, ix = oxs[t] + dx;
-                    dst[t] = ((unsigned)iy < (unsigned)p->ih && (unsigned)ix < (unsigned)p->iw)
-                                 ? xc[(size_t)iy * (size_t)p->iw + (size_t)ix]
-                                 : 0.0f;
+    for (int t0 = 0; t0 < cols;) {
+        int j = j0 + t0;
+        int oy = j / p->ow, ox0 = j % p->ow;
+        int run = p->ow - ox0;
+        if (run > cols - t0) run = cols - t0;
+        size_t k = 0;
+        for (int c = 0; c < cg; c++) {
+            const float *xc = x + (size_t)c * plane;
+            for (int ky = 0; ky < p->kh; ky++) {
+                int iy = oy * p->sh - p->pad_t + ky * p->dh;
+                bool row_ok = (unsigned)iy < (unsigned)p->ih;
+                const float *xr = xc + (size_t)(row_ok ? iy : 0) * (size_t)p->iw;
+                for (int kx = 0; kx < p->kw; kx++, k++) {
+                    float *dst = panel + k * (size_t)nr + t0;
+                    if (!row_ok) {
+                        memset(dst, 0, (size_t)run * sizeof(float));
+                        continue;
+                    }
+                    int ix0 = ox0 * p->sw - p->pad_l + kx * p->dw;
+                    /* t in [lo, hi) has 0 <= ix0 + t*sw < iw */
+                    int lo = ix0 >= 0 ? 0 : (-ix0 + p->sw - 1) / p->sw;
+                    int hi = ix0 >= p->iw ? 0 : (p->iw - ix0 + p->sw - 1) / p->sw;
+                    if (hi > run) hi = run;
+                    if (lo > hi) lo = hi;
+                    for (int t = 0; t < lo; t++) dst[t] = 0.0f;
+                    if (p->sw == 1) {
+                        memcpy(dst + lo, xr + ix0 + lo, (size_t)(hi - lo) * sizeof(float));
+                    } else {
+                        const float *src = xr + ix0;
+                        for (int t = lo; t < hi; t++) dst[t] = src[t * p->sw];
+                    }
+                    for (int t = hi; t < run; t++) dst[t] = 0.0f;
                 }
-                for (int t = cols; t < nr; t++) dst[t] = 0.0f;
             }
         }
+        t0 += run;
+    }
+    if (cols < nr) {
+        size_t K = (size_t)cg * (size_t)p->kh * (size_t)p->kw;
+        for (size_t k = 0; k < K; k++)
+            for (int t = cols; t < nr; t++) panel[k * (size_t)nr + t] = 0.0f;
     }
 }
 
@@ -372,7 +395,7 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
     int s = p->sw;
     size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
     size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
-    size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + 1;
+    size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + FV_DW_SLACK;
     size_t row_len = (size_t)s * phase_len;
     float *plane =
         (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
@@ -393,9 +416,15 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
             continue;
         }
         memset(row, 0, row_len * sizeof(float));
-        for (int ix = 0; ix < p->iw; ix++) {
-            size_t px = (size_t)ix + (size_t)p->pad_l;
-            row[(px % (size_t)s) * phase_len + px / (size_t)s] = src[ix];
+        for (int q = 0; q < s; q++) {
+            /* phase q holds padded columns q, q+s, ...; padded column px is input px - pad_l */
+            float *dst = row + (size_t)q * phase_len;
+            int first = q >= p->pad_l ? 0 : (p->pad_l - q + s - 1) / s;
+            for (int idx = first;; idx++) {
+                int ix = idx * s + q - p->pad_l;
+                if (ix >= p->iw) break;
+                dst[idx] = src[ix];
+            }
         }
     }
     (void)ph;

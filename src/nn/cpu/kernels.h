@@ -18,6 +18,9 @@
 
 #include <stddef.h>
 
+/* Floats of slack after each phase of a depthwise plane, so kernels may read whole vectors. */
+#define FV_DW_SLACK 16
+
 typedef struct fv__kernels {
     const char *name;
     int mr, nr;
@@ -26,7 +29,8 @@ typedef struct fv__kernels {
     /*
      * One depthwise output channel from a padded input plane stored as `s` column phases per row
      * (phase q of a padded row holds its columns q, q+s, q+2s...; each phase is phase_len floats,
-     * a row is s*phase_len floats). Writes oh x ow floats to out, with bias and activation.
+     * a row is s*phase_len floats, the last FV_DW_SLACK of each phase readable padding).
+     * Writes oh x ow floats to out, with bias and activation.
      */
     void (*dw_channel)(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,

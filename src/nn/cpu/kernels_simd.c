@@ -95,9 +95,52 @@ static void gemm_tile(int k, const float *restrict a, const float *restrict b, f
     }
 }
 
+/* 3x3 taps: one pass per output row, nine FMAs per vector, whole-vector reads into the slack. */
+static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, int sh, int dh,
+                  int dw, const float *w, float bias, int act, float slope, float *out) {
+    size_t row_len = (size_t)s * phase_len;
+    size_t co[3];
+    for (int kx = 0; kx < 3; kx++) {
+        int col = kx * dw;
+        co[kx] = (size_t)(col % s) * phase_len + (size_t)(col / s);
+    }
+    vf wv[9];
+    for (int i = 0; i < 9; i++) wv[i] = vsplat(w[i]);
+    vf bv = vsplat(bias);
+    for (int oy = 0; oy < oh; oy++) {
+        const float *r0 = plane + (size_t)(oy * sh) * row_len;
+        const float *r1 = r0 + (size_t)dh * row_len, *r2 = r1 + (size_t)dh * row_len;
+        float *o = out + (size_t)oy * (size_t)ow;
+        for (int x = 0; x < ow; x += VW) {
+            vf acc = bv;
+            acc += wv[0] * vload(r0 + co[0] + x);
+            acc += wv[1] * vload(r0 + co[1] + x);
+            acc += wv[2] * vload(r0 + co[2] + x);
+            acc += wv[3] * vload(r1 + co[0] + x);
+            acc += wv[4] * vload(r1 + co[1] + x);
+            acc += wv[5] * vload(r1 + co[2] + x);
+            acc += wv[6] * vload(r2 + co[0] + x);
+            acc += wv[7] * vload(r2 + co[1] + x);
+            acc += wv[8] * vload(r2 + co[2] + x);
+            acc = vact(acc, act, slope);
+            if (x + VW <= ow) {
+                vstore(o + x, acc);
+            } else {
+                float tmp[VW];
+                vstore(tmp, acc);
+                memcpy(o + x, tmp, (size_t)(ow - x) * sizeof(float));
+            }
+        }
+    }
+}
+
 static void dw_channel(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
                        float *out) {
+    if (kh == 3 && kw == 3) {
+        dw3x3(plane, (size_t)phase_len, s, oh, ow, sh, dh, dw, w, bias, act, slope, out);
+        return;
+    }
     size_t row_len = (size_t)s * (size_t)phase_len;
     for (int oy = 0; oy < oh; oy++) {
         float *restrict o = out + (size_t)oy * (size_t)ow;
