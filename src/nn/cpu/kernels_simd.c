@@ -46,9 +46,7 @@ static inline void vstore(float *p, vf v) {
     *(vf *)p = v;
 }
 static inline vf vsplat(float x) {
-    vf v;
-    for (int i = 0; i < VW; i++) v[i] = x;
-    return v;
+    return (vf){0} + x; /* scalar operands broadcast: one vbroadcastss */
 }
 static inline vf vact(vf v, int act, float slope) {
     if (act == ACT_NONE) return v;
