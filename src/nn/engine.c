@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nn-impl.h"
 
@@ -108,6 +109,10 @@ fv_status fv_nn_open_memory(const void *data, size_t size, const fv_nn_options *
         return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory starting threads");
     fv_status st = fv__onnx_load(m, data, size);
     if (st != FV_OK) return st;
+    if (getenv("FV_NN_PROFILE") != NULL && m->n_nodes > 0) {
+        m->profile_ms = fv_calloc((size_t)m->n_nodes, sizeof(double));
+        if (m->profile_ms == NULL) return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory");
+    }
     for (int i = 0; i < m->n_inputs; i++) {
         fv__tensor *t = &m->tensors[m->inputs[i]];
         int64_t dims[FV_NN_MAX_DIMS];
@@ -164,8 +169,44 @@ fv_status fv_nn_open_file(const char *path, const fv_nn_options *opt, fv_nn_mode
     return st;
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* FV_NN_PROFILE: per-node mean times, slowest first, on stderr at close (no data, only names). */
+static void profile_report(const fv_nn_model *m) {
+    if (m->profile_ms == NULL || m->profile_runs == 0) return;
+    double total = 0.0;
+    for (int i = 0; i < m->n_nodes; i++) total += m->profile_ms[i];
+    fprintf(stderr, "fairvisit profile: %ld runs, %.3f ms per run\n", m->profile_runs,
+            total / (double)m->profile_runs);
+    for (int shown_n = 0; shown_n < 25; shown_n++) {
+        int best = -1;
+        for (int i = 0; i < m->n_nodes; i++)
+            if (m->profile_ms[i] > 0 && (best < 0 || m->profile_ms[i] > m->profile_ms[best]))
+                best = i;
+        if (best < 0) break;
+        const fv__node *n = &m->nodes[best];
+        const fv__tensor *y = &m->tensors[n->out[0]];
+        char nb[72];
+        fprintf(stderr, "  %8.4f ms %5.1f%%  %-12s %-24s", m->profile_ms[best] / (double)m->profile_runs,
+                100.0 * m->profile_ms[best] / total, fv__op_names[n->op], fv__shown(n->name, nb));
+        if (n->op == FV_OP_CONV)
+            fprintf(stderr, " %dx%d s%d g%d %d->%d out %dx%d", n->conv.kh, n->conv.kw,
+                    n->conv.sw, n->conv.group, n->conv.cin, n->conv.cout, n->conv.oh, n->conv.ow);
+        else
+            fprintf(stderr, " out numel %zu", y->numel);
+        fprintf(stderr, "\n");
+        ((fv_nn_model *)m)->profile_ms[best] = -m->profile_ms[best];
+    }
+}
+
 void fv_nn_close(fv_nn_model *m) {
     if (m == NULL) return;
+    profile_report(m);
+    fv_free(m->profile_ms);
     fv__pool_close(m->pool);
     fv__model_free_graph(m);
     fv_aligned_free(m->arena);
@@ -240,9 +281,12 @@ fv_status fv_nn_run(fv_nn_model *m) {
     for (int i = 0; i < m->n_nodes; i++) {
         fv__node *n = &m->nodes[i];
         if (n->dead) continue;
+        double t0 = m->profile_ms ? now_ms() : 0.0;
         fv_status st = fv__op_run[n->op](m, n);
         if (st != FV_OK) return st;
+        if (m->profile_ms) m->profile_ms[i] += now_ms() - t0;
     }
+    if (m->profile_ms) m->profile_runs++;
     return FV_OK;
 }
 

@@ -141,7 +141,12 @@ typedef struct fv__conv_params {
     int bn_node;   /* BatchNormalization node folded into this conv, or -1 */
 } fv__conv_params;
 
-enum { FV_CONV_PATH_GEMM = 0, FV_CONV_PATH_DEPTHWISE, FV_CONV_PATH_REFERENCE };
+enum {
+    FV_CONV_PATH_GEMM = 0,
+    FV_CONV_PATH_DEPTHWISE,       /* one channel per task, vectorised along rows */
+    FV_CONV_PATH_DEPTHWISE_BLOCK, /* vw channels per task, vectorised across channels */
+    FV_CONV_PATH_REFERENCE
+};
 
 typedef struct fv__node {
     char *name;
@@ -183,6 +188,8 @@ struct fv_nn_model {
     const fv__kernels *k;
     int threads;
     fv__pool *pool;
+    double *profile_ms; /* per-node run time when FV_NN_PROFILE is set at open, else NULL */
+    long profile_runs;
 };
 
 /* Records a formatted message on the model and returns st. */

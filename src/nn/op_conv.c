@@ -200,6 +200,16 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         fv_status st = fv__conv_fold_bn(m, n, &m->nodes[p->bn_node]);
         if (st != FV_OK) return st;
     }
+    if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow < 16) {
+        /* small planes: blocks of vw channels, channel-innermost */
+        p->path = FV_CONV_PATH_DEPTHWISE_BLOCK;
+        size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
+        size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
+        size_t floats = (ph * pw + (size_t)p->kh * (size_t)p->kw + 2 +
+                         (size_t)p->oh * (size_t)p->ow) * (size_t)m->k->vw;
+        n->scratch = floats * sizeof(float);
+        return FV_OK;
+    }
     if (p->group == p->cin && p->group == p->cout && p->group > 1) {
         p->path = FV_CONV_PATH_DEPTHWISE;
         int s = p->sw;
@@ -287,15 +297,19 @@ typedef struct conv_job {
     const float *x; /* this batch item, this group's first input channel */
     float *y;       /* this batch item, this group's first output channel */
     int g;
+    bool direct_b;  /* B is the input itself (1x1, stride 1, no padding) */
 } conv_job;
+
+static bool is_pointwise(const fv__conv_params *p) {
+    return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_t == 0 &&
+           p->pad_l == 0 && p->pad_b == 0 && p->pad_r == 0;
+}
 
 static void pack_b(const fv__conv_params *p, const float *x, int j0, int cols, int nr,
                    float *panel, int *coords) {
     size_t npix = (size_t)p->oh * (size_t)p->ow;
     int cg = p->cin / p->group;
-    bool plain = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_t == 0 &&
-                 p->pad_l == 0 && p->pad_b == 0 && p->pad_r == 0;
-    if (plain) {
+    if (is_pointwise(p)) {
         for (int c = 0; c < cg; c++) {
             float *dst = panel + (size_t)c * (size_t)nr;
             memcpy(dst, x + (size_t)c * npix + (size_t)j0, (size_t)cols * sizeof(float));
@@ -335,6 +349,9 @@ static void pack_b(const fv__conv_params *p, const float *x, int j0, int cols, i
                     for (int t = 0; t < lo; t++) dst[t] = 0.0f;
                     if (p->sw == 1) {
                         memcpy(dst + lo, xr + ix0 + lo, (size_t)(hi - lo) * sizeof(float));
+                    } else if (p->sw == 2) {
+                        const float *src = xr + ix0;
+                        for (int t = lo; t < hi; t++) dst[t] = src[2 * t]; /* vectorises */
                     } else {
                         const float *src = xr + ix0;
                         for (int t = lo; t < hi; t++) dst[t] = src[t * p->sw];
@@ -365,14 +382,22 @@ static void conv_gemm_panel(void *ctx, int panel_index, int tid) {
     int cols = N - j0 < nr ? N - j0 : nr;
     float *panel = (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
     int *coords = (int *)(panel + (size_t)K * (size_t)nr);
-    pack_b(p, job->x, j0, cols, nr, panel, coords);
+    /* 1x1 stride-1 unpadded convs read full-width B rows in place; others are packed. */
+    const float *b = panel;
+    size_t ldb = (size_t)nr;
+    if (job->direct_b && cols == nr) {
+        b = job->x + j0;
+        ldb = (size_t)N;
+    } else {
+        pack_b(p, job->x, j0, cols, nr, panel, coords);
+    }
     size_t tiles = (size_t)(mg + mr - 1) / (size_t)mr;
     const float *a = p->packed + (size_t)job->g * tiles * (size_t)K * (size_t)mr;
     for (size_t t = 0; t < tiles; t++) {
         int row0 = (int)t * mr;
         int rows = mg - row0 < mr ? mg - row0 : mr;
         int o0 = job->g * mg + row0;
-        k->gemm_tile(K, a + t * (size_t)K * (size_t)mr, panel,
+        k->gemm_tile(K, a + t * (size_t)K * (size_t)mr, b, ldb,
                      job->y + (size_t)row0 * (size_t)N + (size_t)j0, (size_t)N, rows, cols,
                      p->bias + o0, n->act, n->act == FV_ACT_PRELU ? n->act_slope + o0 : NULL);
     }
@@ -409,13 +434,25 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
         float *row = plane + ((size_t)iy + (size_t)p->pad_t) * row_len;
         const float *src = xc + (size_t)iy * (size_t)p->iw;
         if (s == 1) {
-            memset(row, 0, (size_t)p->pad_l * sizeof(float));
-            memcpy(row + p->pad_l, src, (size_t)p->iw * sizeof(float));
-            memset(row + p->pad_l + p->iw, 0, (row_len - (size_t)p->pad_l - (size_t)p->iw) *
-                                                  sizeof(float));
+            for (int i = 0; i < p->pad_l; i++) row[i] = 0.0f;
+            for (int i = 0; i < p->iw; i++) row[p->pad_l + i] = src[i];
+            for (size_t i = (size_t)p->pad_l + (size_t)p->iw; i < row_len; i++) row[i] = 0.0f;
             continue;
         }
         memset(row, 0, row_len * sizeof(float));
+        if (s == 2) {
+            /* padded column px = ix + pad_l goes to phase px % 2, index px / 2 */
+            float *ev = row, *od = row + phase_len;
+            int q0 = p->pad_l & 1, base = p->pad_l >> 1;
+            float *first = q0 ? od : ev, *second = q0 ? ev : od;
+            int half = p->iw / 2;
+            for (int i = 0; i < half; i++) {
+                first[base + i] = src[2 * i];
+                second[base + q0 + i] = src[2 * i + 1];
+            }
+            if (p->iw & 1) first[base + half] = src[p->iw - 1];
+            continue;
+        }
         for (int q = 0; q < s; q++) {
             /* phase q holds padded columns q, q+s, ...; padded column px is input px - pad_l */
             float *dst = row + (size_t)q * phase_len;
@@ -436,6 +473,48 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
                           p->bias[c], n->act, slope, out);
 }
 
+/* One block of vw channels: transpose in (with zero padding), compute, transpose out. */
+static void conv_dw_block(void *ctx, int blk, int tid) {
+    const dw_job *job = ctx;
+    const fv__node *n = job->n;
+    const fv__conv_params *p = &n->conv;
+    const fv__kernels *k = job->m->k;
+    int vw = k->vw;
+    int nblk = (p->cout + vw - 1) / vw;
+    int b = blk / nblk, c0 = (blk % nblk) * vw;
+    int nc = p->cout - c0 < vw ? p->cout - c0 : vw;
+    size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
+    size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
+    size_t taps = (size_t)p->kh * (size_t)p->kw;
+    size_t vwz = (size_t)vw;
+    float *tin = (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
+    float *wt = tin + ph * pw * vwz, *bt = wt + taps * vwz, *st = bt + vwz, *tout = st + vwz;
+    memset(tin, 0, ph * pw * vwz * sizeof(float));
+    size_t plane_in = (size_t)p->ih * (size_t)p->iw, plane_out = (size_t)p->oh * (size_t)p->ow;
+    for (int c = 0; c < nc; c++) {
+        const float *src = job->x + ((size_t)b * (size_t)p->cin + (size_t)(c0 + c)) * plane_in;
+        for (int iy = 0; iy < p->ih; iy++) {
+            float *dst = tin + (((size_t)iy + (size_t)p->pad_t) * pw + (size_t)p->pad_l) * vwz +
+                         (size_t)c;
+            const float *s = src + (size_t)iy * (size_t)p->iw;
+            for (int ix = 0; ix < p->iw; ix++) dst[(size_t)ix * vwz] = s[ix];
+        }
+    }
+    for (int c = 0; c < vw; c++) {
+        bool on = c < nc;
+        for (size_t t = 0; t < taps; t++)
+            wt[t * vwz + (size_t)c] = on ? p->weight[(size_t)(c0 + c) * taps + t] : 0.0f;
+        bt[c] = on ? p->bias[c0 + c] : 0.0f;
+        st[c] = on && n->act == FV_ACT_PRELU ? n->act_slope[c0 + c] : 0.0f;
+    }
+    k->dw_block(tin, (int)pw, p->oh, p->ow, p->sh, p->sw, p->kh, p->kw, p->dh, p->dw, wt, bt,
+                n->act, st, tout);
+    for (int c = 0; c < nc; c++) {
+        float *dst = job->y + ((size_t)b * (size_t)p->cout + (size_t)(c0 + c)) * plane_out;
+        for (size_t i = 0; i < plane_out; i++) dst[i] = tout[i * vwz + (size_t)c];
+    }
+}
+
 fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
     const fv__conv_params *p = &n->conv;
     const float *x = fv__in(m, n, 0)->data;
@@ -448,6 +527,12 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
             n->conv.path = FV_CONV_PATH_REFERENCE;
         }
         conv_reference(n, x, y);
+        return FV_OK;
+    }
+    if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK) {
+        dw_job job = {m, n, x, y};
+        int nblk = (p->cout + m->k->vw - 1) / m->k->vw;
+        fv__pool_run(m->pool, p->batch * nblk, conv_dw_block, &job);
         return FV_OK;
     }
     if (p->path == FV_CONV_PATH_DEPTHWISE) {
@@ -463,7 +548,8 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
     for (int b = 0; b < p->batch; b++) {
         for (int g = 0; g < p->group; g++) {
             conv_job job = {m, n, x + ((size_t)b * (size_t)p->cin + (size_t)(g * cg)) * in_plane,
-                            y + ((size_t)b * (size_t)p->cout + (size_t)(g * mg)) * out_plane, g};
+                            y + ((size_t)b * (size_t)p->cout + (size_t)(g * mg)) * out_plane, g,
+                            is_pointwise(p)};
             fv__pool_run(m->pool, panels, conv_gemm_panel, &job);
         }
     }

@@ -8,8 +8,10 @@
  *
  * GEMM layout: A (weights, M x K) is packed once at prepare into ceil(M/mr) panels of K x mr
  * floats (zero-padded rows); B (activations, K x N) is packed per call into panels of K x nr
- * floats (zero-padded columns). gemm_tile computes one mr x nr tile of C = A*B, adds a per-row
- * bias and applies the fused activation, writing `rows` x `cols` of it (partial tiles at edges).
+ * floats (zero-padded columns), or read in place when it already has nr readable columns per row
+ * (1x1 convolutions): row p of B starts at b + p*ldb. gemm_tile computes one mr x nr tile of
+ * C = A*B, adds a per-row bias and applies the fused activation, writing `rows` x `cols` of it
+ * (partial tiles at edges; with cols <= nr/2 only the first half of B's columns is read).
  *
  * Threading: every kernel is reentrant; callers give each thread its own scratch.
  */
@@ -24,8 +26,9 @@
 typedef struct fv__kernels {
     const char *name;
     int mr, nr;
-    void (*gemm_tile)(int k, const float *a_panel, const float *b_panel, float *c, size_t ldc,
-                      int rows, int cols, const float *bias, int act, const float *slope);
+    void (*gemm_tile)(int k, const float *a_panel, const float *b, size_t ldb, float *c,
+                      size_t ldc, int rows, int cols, const float *bias, int act,
+                      const float *slope);
     /*
      * One depthwise output channel from a padded input plane stored as `s` column phases per row
      * (phase q of a padded row holds its columns q, q+s, q+2s...; each phase is phase_len floats,
@@ -35,6 +38,15 @@ typedef struct fv__kernels {
     void (*dw_channel)(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
                        float *out);
+    /*
+     * Depthwise conv on a block of vw channels stored channel-innermost: in is [ph][pw][vw]
+     * (padding included), w is [kh*kw][vw], bias and slope are [vw]; out is [oh][ow][vw].
+     * For small planes, where one channel per vector would leave lanes idle.
+     */
+    void (*dw_block)(const float *in, int pw, int oh, int ow, int sh, int sw, int kh, int kw,
+                     int dh, int dw, const float *w, const float *bias, int act,
+                     const float *slope, float *out);
+    int vw; /* floats per vector: the channel block of dw_block */
     float (*dot)(const float *a, const float *b, size_t n);
     void (*axpy)(float a, const float *x, float *y, size_t n); /* y += a*x */
 } fv__kernels;

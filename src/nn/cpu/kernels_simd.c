@@ -56,9 +56,46 @@ static inline vf vact(vf v, int act, float slope) {
     return (vf)(((vi)v & pos) | ((vi)neg & ~pos));
 }
 
-static void gemm_tile(int k, const float *restrict a, const float *restrict b, float *restrict c,
-                      size_t ldc, int rows, int cols, const float *bias, int act,
-                      const float *slope) {
+static inline void store_row(float *dst, vf v0, vf v1, int cols) {
+    if (cols == NR) {
+        vstore(dst, v0);
+        vstore(dst + VW, v1);
+    } else {
+        float tmp[NR];
+        vstore(tmp, v0);
+        vstore(tmp + VW, v1);
+        memcpy(dst, tmp, (size_t)cols * sizeof(float));
+    }
+}
+
+/* Narrow tiles (cols <= VW): one vector of B per k, so small outputs waste no lanes. */
+static void gemm_tile_narrow(int k, const float *restrict a, const float *restrict b, size_t ldb,
+                             float *restrict c, size_t ldc, int rows, int cols,
+                             const float *bias, int act, const float *slope) {
+    vf acc[MR];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) acc[r] = vsplat(0.0f);
+    for (int p = 0; p < k; p++) {
+        vf b0 = vload(b);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) acc[r] += vsplat(a[r]) * b0;
+        a += MR;
+        b += ldb;
+    }
+    for (int r = 0; r < rows; r++) {
+        float s = act == ACT_PRELU ? slope[r] : 0.0f;
+        vf v = vact(acc[r] + vsplat(bias[r]), act, s);
+        store_row(c + (size_t)r * ldc, v, v, cols);
+    }
+}
+
+static void gemm_tile(int k, const float *restrict a, const float *restrict b, size_t ldb,
+                      float *restrict c, size_t ldc, int rows, int cols, const float *bias,
+                      int act, const float *slope) {
+    if (cols <= VW) {
+        gemm_tile_narrow(k, a, b, ldb, c, ldc, rows, cols, bias, act, slope);
+        return;
+    }
     vf acc0[MR], acc1[MR];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
@@ -74,22 +111,13 @@ static void gemm_tile(int k, const float *restrict a, const float *restrict b, f
             acc1[r] += av * b1;
         }
         a += MR;
-        b += NR;
+        b += ldb;
     }
     for (int r = 0; r < rows; r++) {
         vf bv = vsplat(bias[r]);
         float s = act == ACT_PRELU ? slope[r] : 0.0f;
-        vf v0 = vact(acc0[r] + bv, act, s), v1 = vact(acc1[r] + bv, act, s);
-        float *dst = c + (size_t)r * ldc;
-        if (cols == NR) {
-            vstore(dst, v0);
-            vstore(dst + VW, v1);
-        } else {
-            float tmp[NR];
-            vstore(tmp, v0);
-            vstore(tmp + VW, v1);
-            memcpy(dst, tmp, (size_t)cols * sizeof(float));
-        }
+        store_row(c + (size_t)r * ldc, vact(acc0[r] + bv, act, s), vact(acc1[r] + bv, act, s),
+                  cols);
     }
 }
 
@@ -160,6 +188,30 @@ static void dw_channel(const float *plane, int phase_len, int s, int oh, int ow,
     }
 }
 
+static void dw_block(const float *in, int pw, int oh, int ow, int sh, int sw, int kh, int kw,
+                     int dh, int dw, const float *w, const float *bias, int act,
+                     const float *slope, float *out) {
+    vf bv = vload(bias), sv = vload(slope), zero = vsplat(0.0f);
+    for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+            vf acc = bv;
+            const float *wp = w;
+            for (int ky = 0; ky < kh; ky++) {
+                const float *row = in + ((size_t)(oy * sh + ky * dh) * (size_t)pw +
+                                         (size_t)(ox * sw)) * VW;
+                for (int kx = 0; kx < kw; kx++, wp += VW)
+                    acc += vload(wp) * vload(row + (size_t)(kx * dw) * VW);
+            }
+            if (act != ACT_NONE) {
+                vi pos = acc > zero;
+                vf neg = acc * sv; /* slope is zero for Relu */
+                acc = (vf)(((vi)acc & pos) | ((vi)neg & ~pos));
+            }
+            vstore(out + ((size_t)oy * (size_t)ow + (size_t)ox) * VW, acc);
+        }
+    }
+}
+
 static float dot(const float *a, const float *b, size_t n) {
     vf acc0 = vsplat(0.0f), acc1 = vsplat(0.0f);
     size_t i = 0;
@@ -179,5 +231,5 @@ static void axpy(float a, const float *restrict x, float *restrict y, size_t n) 
 }
 
 const fv__kernels TABLE = {
-    TNAME, MR, NR, gemm_tile, dw_channel, dot, axpy,
+    TNAME, MR, NR, gemm_tile, dw_channel, dw_block, VW, dot, axpy,
 };
