@@ -50,14 +50,18 @@ void *fv_aligned_alloc(size_t size) {
     if (!fv_size_add(size, FV__ALIGN + sizeof(void *), &total)) return NULL;
     unsigned char *raw = fv_malloc(total);
     if (raw == NULL) return NULL;
-    uintptr_t p = (uintptr_t)(raw + sizeof(void *));
-    p = (p + FV__ALIGN - 1) & ~(uintptr_t)(FV__ALIGN - 1);
-    ((void **)p)[-1] = raw;
-    return (void *)p;
+    unsigned char *p = raw + sizeof(void *);
+    size_t mis = (size_t)((uintptr_t)p % FV__ALIGN);
+    p += mis ? FV__ALIGN - mis : 0;
+    memcpy(p - sizeof(void *), &raw, sizeof raw);
+    return p;
 }
 
 void fv_aligned_free(void *ptr) {
-    if (ptr != NULL) fv_free(((void **)ptr)[-1]);
+    if (ptr == NULL) return;
+    void *raw;
+    memcpy(&raw, (unsigned char *)ptr - sizeof(void *), sizeof raw);
+    fv_free(raw);
 }
 
 char *fv_strdup(const char *s) {
