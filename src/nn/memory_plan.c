@@ -3,9 +3,9 @@
  * do not overlap share memory; a run then allocates nothing.
  *
  * A tensor lives from the node that writes it to the last node that reads it (graph outputs
- * live to the end). Tensors are placed largest first, each at the lowest 64-byte aligned offset
- * that does not overlap a placed tensor with an overlapping lifetime (greedy by size, as in
- * offline memory planners). Lifetimes are inclusive, so no kernel's output aliases its input.
+ * live to the end; an output nobody reads lives during its node only). Tensors are placed
+ * largest first, each at the lowest 64-byte aligned offset that does not overlap a placed tensor
+ * with an overlapping lifetime (greedy by size, as in offline memory planners). Lifetimes are inclusive, so no kernel's output aliases its input.
  * Also sizes the shared scratch buffer (the largest per-node need, once per thread).
  */
 #include <stdlib.h>
@@ -34,8 +34,7 @@ fv_status fv__memory_plan(fv_nn_model *m) {
     int count = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         fv__tensor *t = &m->tensors[i];
-        if (t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead &&
-            (t->last_use >= 0 || t->is_output))
+        if (t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead)
             count++;
     }
     item *items = fv_calloc((size_t)(count ? count : 1), sizeof(item));
@@ -43,8 +42,8 @@ fv_status fv__memory_plan(fv_nn_model *m) {
     int k = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         fv__tensor *t = &m->tensors[i];
-        if (!(t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead &&
-              (t->last_use >= 0 || t->is_output)))
+        /* Outputs nobody reads still get memory: their node runs and writes them. */
+        if (!(t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead))
             continue;
         items[k].t = i;
         items[k].start = t->producer;

@@ -426,20 +426,15 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
         (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
     const float *xc = job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih *
                                    (size_t)p->iw;
-    /* zero the padding rows and the padded columns, then scatter the input rows by phase */
-    memset(plane, 0, (size_t)p->pad_t * row_len * sizeof(float));
-    memset(plane + ((size_t)p->pad_t + (size_t)p->ih) * row_len, 0,
-           (size_t)p->pad_b * row_len * sizeof(float));
+    /* The plane's padding was zeroed once for this node (fv__op_conv_run); every channel
+     * writes the same interior positions, so only the input rows are copied here. */
     for (int iy = 0; iy < p->ih; iy++) {
         float *row = plane + ((size_t)iy + (size_t)p->pad_t) * row_len;
         const float *src = xc + (size_t)iy * (size_t)p->iw;
         if (s == 1) {
-            for (int i = 0; i < p->pad_l; i++) row[i] = 0.0f;
-            for (int i = 0; i < p->iw; i++) row[p->pad_l + i] = src[i];
-            for (size_t i = (size_t)p->pad_l + (size_t)p->iw; i < row_len; i++) row[i] = 0.0f;
+            memcpy(row + p->pad_l, src, (size_t)p->iw * sizeof(float));
             continue;
         }
-        memset(row, 0, row_len * sizeof(float));
         if (s == 2) {
             /* padded column px = ix + pad_l goes to phase px % 2, index px / 2 */
             float *ev = row, *od = row + phase_len;
@@ -489,7 +484,7 @@ static void conv_dw_block(void *ctx, int blk, int tid) {
     size_t vwz = (size_t)vw;
     float *tin = (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
     float *wt = tin + ph * pw * vwz, *bt = wt + taps * vwz, *st = bt + vwz, *tout = st + vwz;
-    memset(tin, 0, ph * pw * vwz * sizeof(float));
+    /* padding of tin was zeroed once for this node; interior is overwritten per block */
     size_t plane_in = (size_t)p->ih * (size_t)p->iw, plane_out = (size_t)p->oh * (size_t)p->ow;
     for (int c = 0; c < nc; c++) {
         const float *src = job->x + ((size_t)b * (size_t)p->cin + (size_t)(c0 + c)) * plane_in;
@@ -528,6 +523,11 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
         }
         conv_reference(n, x, y);
         return FV_OK;
+    }
+    if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK || p->path == FV_CONV_PATH_DEPTHWISE) {
+        /* zero each thread's plane once: the padding stays zero across channels */
+        for (int t = 0; t < fv__pool_threads(m->pool); t++)
+            memset((unsigned char *)m->scratch + (size_t)t * m->scratch_size, 0, n->scratch);
     }
     if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK) {
         dw_job job = {m, n, x, y};
