@@ -145,6 +145,7 @@ enum {
     FV_CONV_PATH_GEMM = 0,
     FV_CONV_PATH_DEPTHWISE,       /* one channel per task, vectorised along rows */
     FV_CONV_PATH_DEPTHWISE_BLOCK, /* vw channels per task, vectorised across channels */
+    FV_CONV_PATH_DIRECT,          /* few input channels: sums of per-channel depthwise passes */
     FV_CONV_PATH_REFERENCE
 };
 

@@ -17,6 +17,9 @@
 
 #include "nn-impl.h"
 
+static size_t plane_phase_len(const fv__conv_params *p);
+static size_t plane_floats(const fv__conv_params *p);
+
 static int pad_attr(fv_nn_model *m, fv__node *n, int spatial, int *pads) {
     const fv__attr *a = fv__attr_get(n, "pads");
     for (int i = 0; i < 4; i++) pads[i] = 0;
@@ -200,6 +203,12 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         fv_status st = fv__conv_fold_bn(m, n, &m->nodes[p->bn_node]);
         if (st != FV_OK) return st;
     }
+    if (p->group == 1 && p->cin <= 4 && (p->kh > 1 || p->kw > 1)) {
+        /* first layers (RGB or gray input): per-channel planes, no im2col */
+        p->path = FV_CONV_PATH_DIRECT;
+        n->scratch = (size_t)p->cin * plane_floats(p) * sizeof(float);
+        return FV_OK;
+    }
     if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow < 16) {
         /* small planes: blocks of vw channels, channel-innermost */
         p->path = FV_CONV_PATH_DEPTHWISE_BLOCK;
@@ -212,11 +221,7 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
     }
     if (p->group == p->cin && p->group == p->cout && p->group > 1) {
         p->path = FV_CONV_PATH_DEPTHWISE;
-        int s = p->sw;
-        size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
-        size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
-        size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + FV_DW_SLACK;
-        n->scratch = ph * (size_t)s * phase_len * sizeof(float);
+        n->scratch = plane_floats(p) * sizeof(float);
         return FV_OK;
     }
     p->path = FV_CONV_PATH_GEMM;
@@ -412,30 +417,31 @@ typedef struct dw_job {
     float *y;
 } dw_job;
 
-static void conv_dw_channel(void *ctx, int ch, int tid) {
-    const dw_job *job = ctx;
-    const fv__node *n = job->n;
-    const fv__conv_params *p = &n->conv;
-    int b = ch / p->cout, c = ch % p->cout;
-    int s = p->sw;
-    size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
+/* Padded-plane geometry shared by the depthwise and direct paths. */
+static size_t plane_phase_len(const fv__conv_params *p) {
     size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
-    size_t phase_len = (pw + (size_t)s - 1) / (size_t)s + FV_DW_SLACK;
-    size_t row_len = (size_t)s * phase_len;
-    float *plane =
-        (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
-    const float *xc = job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih *
-                                   (size_t)p->iw;
-    /* The plane's padding was zeroed once for this node (fv__op_conv_run); every channel
-     * writes the same interior positions, so only the input rows are copied here. */
+    return (pw + (size_t)p->sw - 1) / (size_t)p->sw + FV_DW_SLACK;
+}
+
+static size_t plane_floats(const fv__conv_params *p) {
+    size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
+    return ph * (size_t)p->sw * plane_phase_len(p);
+}
+
+/*
+ * Copies one input channel into its padded plane, by column phase. The padding was zeroed once
+ * for the node (fv__op_conv_run) and every channel writes the same interior positions, so only
+ * the input rows are copied.
+ */
+static void fill_plane(const fv__conv_params *p, const float *xc, float *plane) {
+    int s = p->sw;
+    size_t phase_len = plane_phase_len(p), row_len = (size_t)s * phase_len;
     for (int iy = 0; iy < p->ih; iy++) {
         float *row = plane + ((size_t)iy + (size_t)p->pad_t) * row_len;
         const float *src = xc + (size_t)iy * (size_t)p->iw;
         if (s == 1) {
             memcpy(row + p->pad_l, src, (size_t)p->iw * sizeof(float));
-            continue;
-        }
-        if (s == 2) {
+        } else if (s == 2) {
             /* padded column px = ix + pad_l goes to phase px % 2, index px / 2 */
             float *ev = row, *od = row + phase_len;
             int q0 = p->pad_l & 1, base = p->pad_l >> 1;
@@ -446,26 +452,56 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
                 second[base + q0 + i] = src[2 * i + 1];
             }
             if (p->iw & 1) first[base + half] = src[p->iw - 1];
-            continue;
-        }
-        for (int q = 0; q < s; q++) {
-            /* phase q holds padded columns q, q+s, ...; padded column px is input px - pad_l */
-            float *dst = row + (size_t)q * phase_len;
-            int first = q >= p->pad_l ? 0 : (p->pad_l - q + s - 1) / s;
-            for (int idx = first;; idx++) {
-                int ix = idx * s + q - p->pad_l;
-                if (ix >= p->iw) break;
-                dst[idx] = src[ix];
+        } else {
+            for (int q = 0; q < s; q++) {
+                /* phase q holds padded columns q, q+s, ...; column px is input px - pad_l */
+                float *dst = row + (size_t)q * phase_len;
+                int first = q >= p->pad_l ? 0 : (p->pad_l - q + s - 1) / s;
+                for (int idx = first;; idx++) {
+                    int ix = idx * s + q - p->pad_l;
+                    if (ix >= p->iw) break;
+                    dst[idx] = src[ix];
+                }
             }
         }
     }
-    (void)ph;
+}
+
+static void conv_dw_channel(void *ctx, int ch, int tid) {
+    const dw_job *job = ctx;
+    const fv__node *n = job->n;
+    const fv__conv_params *p = &n->conv;
+    int b = ch / p->cout, c = ch % p->cout;
+    float *plane =
+        (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
+    const float *xc = job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih *
+                                   (size_t)p->iw;
+    fill_plane(p, xc, plane);
     float slope = n->act == FV_ACT_PRELU ? n->act_slope[c] : 0.0f;
     float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh *
                               (size_t)p->ow;
-    job->m->k->dw_channel(plane, (int)phase_len, s, p->oh, p->ow, p->sh, p->kh, p->kw, p->dh,
-                          p->dw, p->weight + (size_t)c * (size_t)p->kh * (size_t)p->kw,
-                          p->bias[c], n->act, slope, out);
+    job->m->k->dw_channel(plane, (int)plane_phase_len(p), p->sw, p->oh, p->ow, p->sh, p->kh,
+                          p->kw, p->dh, p->dw,
+                          p->weight + (size_t)c * (size_t)p->kh * (size_t)p->kw, p->bias[c],
+                          n->act, slope, 0, out);
+}
+
+/* Direct path: one output channel per task, summing one depthwise pass per input channel. */
+static void conv_direct_out(void *ctx, int o, int tid) {
+    const dw_job *job = ctx;
+    const fv__node *n = job->n;
+    const fv__conv_params *p = &n->conv;
+    (void)tid;
+    size_t taps = (size_t)p->kh * (size_t)p->kw, pf = plane_floats(p);
+    float slope = n->act == FV_ACT_PRELU ? n->act_slope[o] : 0.0f;
+    float *out = job->y + (size_t)o * (size_t)p->oh * (size_t)p->ow;
+    for (int c = 0; c < p->cin; c++) {
+        bool last = c == p->cin - 1;
+        job->m->k->dw_channel(job->m->scratch + (size_t)c * pf, (int)plane_phase_len(p), p->sw,
+                              p->oh, p->ow, p->sh, p->kh, p->kw, p->dh, p->dw,
+                              p->weight + ((size_t)o * (size_t)p->cin + (size_t)c) * taps,
+                              p->bias[o], last ? n->act : FV_ACT_NONE, slope, c > 0, out);
+    }
 }
 
 /* One block of vw channels: transpose in (with zero padding), compute, transpose out. */
@@ -524,10 +560,25 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
         conv_reference(n, x, y);
         return FV_OK;
     }
-    if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK || p->path == FV_CONV_PATH_DEPTHWISE) {
+    if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK || p->path == FV_CONV_PATH_DEPTHWISE ||
+        p->path == FV_CONV_PATH_DIRECT) {
         /* zero each thread's plane once: the padding stays zero across channels */
         for (int t = 0; t < fv__pool_threads(m->pool); t++)
             memset((unsigned char *)m->scratch + (size_t)t * m->scratch_size, 0, n->scratch);
+    }
+    if (p->path == FV_CONV_PATH_DIRECT) {
+        /* all input planes of one batch item are filled first (thread 0's scratch), then the
+         * output channels are spread over the pool; they only read the planes */
+        size_t pf = plane_floats(p), in_plane = (size_t)p->ih * (size_t)p->iw;
+        size_t out_plane = (size_t)p->oh * (size_t)p->ow;
+        for (int b = 0; b < p->batch; b++) {
+            for (int c = 0; c < p->cin; c++)
+                fill_plane(p, x + ((size_t)b * (size_t)p->cin + (size_t)c) * in_plane,
+                           m->scratch + (size_t)c * pf);
+            dw_job job = {m, n, x, y + (size_t)b * (size_t)p->cout * out_plane};
+            fv__pool_run(m->pool, p->cout, conv_direct_out, &job);
+        }
+        return FV_OK;
     }
     if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK) {
         dw_job job = {m, n, x, y};

@@ -361,6 +361,10 @@ fv_status fv__op_slice_infer(fv_nn_model *m, fv__node *n) {
         seen[a] = true;
         int64_t step = steps ? steps[i] : 1, d = x->dims[a];
         if (step == 0) return fv__node_fail(m, n, FV_ERR_FORMAT, "step 0");
+        /* a step longer than the axis selects at most one element: clamp it so the length and
+         * offset arithmetic below cannot overflow */
+        if (step > d) step = d > 0 ? d : 1;
+        if (step < -d) step = d > 0 ? -d : -1;
         int64_t s = starts[i], e = ends[i];
         if (s < 0) s = s < -d ? 0 : s + d;
         if (e < 0) e = e < -d ? -1 : e + d; /* for negative steps -1 means before the first */

@@ -33,11 +33,12 @@ typedef struct fv__kernels {
      * One depthwise output channel from a padded input plane stored as `s` column phases per row
      * (phase q of a padded row holds its columns q, q+s, q+2s...; each phase is phase_len floats,
      * a row is s*phase_len floats, the last FV_DW_SLACK of each phase readable padding).
-     * Writes oh x ow floats to out, with bias and activation.
+     * Writes oh x ow floats to out, with bias and activation; with `accumulate` the taps are
+     * added to what out holds (bias ignored), so a direct conv sums its input channels.
      */
     void (*dw_channel)(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
-                       float *out);
+                       int accumulate, float *out);
     /*
      * Depthwise conv on a block of vw channels stored channel-innermost: in is [ph][pw][vw]
      * (padding included), w is [kh*kw][vw], bias and slope are [vw]; out is [oh][ow][vw].

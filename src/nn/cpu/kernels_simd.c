@@ -123,7 +123,8 @@ static void gemm_tile(int k, const float *restrict a, const float *restrict b, s
 
 /* 3x3 taps: one pass per output row, nine FMAs per vector, whole-vector reads into the slack. */
 static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, int sh, int dh,
-                  int dw, const float *w, float bias, int act, float slope, float *out) {
+                  int dw, const float *w, float bias, int act, float slope, int accumulate,
+                  float *out) {
     size_t row_len = (size_t)s * phase_len;
     size_t co[3];
     for (int kx = 0; kx < 3; kx++) {
@@ -139,6 +140,15 @@ static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, i
         float *o = out + (size_t)oy * (size_t)ow;
         for (int x = 0; x < ow; x += VW) {
             vf acc = bv;
+            if (accumulate) {
+                if (x + VW <= ow) {
+                    acc = vload(o + x);
+                } else {
+                    float tmp[VW] = {0};
+                    memcpy(tmp, o + x, (size_t)(ow - x) * sizeof(float));
+                    acc = vload(tmp);
+                }
+            }
             acc += wv[0] * vload(r0 + co[0] + x);
             acc += wv[1] * vload(r0 + co[1] + x);
             acc += wv[2] * vload(r0 + co[2] + x);
@@ -162,15 +172,17 @@ static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, i
 
 static void dw_channel(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
-                       float *out) {
+                       int accumulate, float *out) {
     if (kh == 3 && kw == 3) {
-        dw3x3(plane, (size_t)phase_len, s, oh, ow, sh, dh, dw, w, bias, act, slope, out);
+        dw3x3(plane, (size_t)phase_len, s, oh, ow, sh, dh, dw, w, bias, act, slope, accumulate,
+              out);
         return;
     }
     size_t row_len = (size_t)s * (size_t)phase_len;
     for (int oy = 0; oy < oh; oy++) {
         float *restrict o = out + (size_t)oy * (size_t)ow;
-        for (int x = 0; x < ow; x++) o[x] = bias;
+        if (!accumulate)
+            for (int x = 0; x < ow; x++) o[x] = bias;
         for (int ky = 0; ky < kh; ky++) {
             const float *r = plane + (size_t)(oy * sh + ky * dh) * row_len;
             for (int kx = 0; kx < kw; kx++) {
