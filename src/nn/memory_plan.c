@@ -5,7 +5,8 @@
  * A tensor lives from the node that writes it to the last node that reads it (graph outputs
  * live to the end; an output nobody reads lives during its node only). Tensors are placed
  * largest first, each at the lowest 64-byte aligned offset that does not overlap a placed tensor
- * with an overlapping lifetime (greedy by size, as in offline memory planners). Lifetimes are inclusive, so no kernel's output aliases its input.
+ * with an overlapping lifetime (greedy by size, as in offline memory planners). Lifetimes are
+ * inclusive, so no kernel's output aliases its input.
  * Also sizes the shared scratch buffer (the largest per-node need, once per thread).
  */
 #include <stdlib.h>

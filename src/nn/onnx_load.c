@@ -212,8 +212,8 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
     if (r->err) return pb_error(L, r, ctx);
     (void)tensor_start;
 
+    int file_dtype = dtype;              /* as stored: 6 (int32) is told apart from int64 */
     if (dtype == 6) dtype = FV_DT_INT64; /* int32 initializers are widened below */
-    int file_dtype = dtype;
     if (dtype != FV_DT_FLOAT && dtype != FV_DT_INT64)
         return fv__nn_fail(m, FV_ERR_UNSUPPORTED,
                            "tensor in %s has data type %d; only float32, int32 and int64 are "
@@ -226,6 +226,29 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
             return fv__nn_fail(m, FV_ERR_LIMIT, "tensor in %s has invalid or too large dims",
                                fv__shown(ctx, nb));
     }
+    /* Every element must be in the file before we allocate for it, so that a few bytes of dims
+     * cannot make the loader allocate gigabytes; the exact checks follow the allocation. */
+    size_t file_esz = file_dtype == FV_DT_INT64 ? 8 : 4; /* bytes per element in raw_data */
+    if (has_raw && numel > raw_len / 4)
+        return fv__nn_fail(m, FV_ERR_FORMAT,
+                           "tensor in %s: raw data has %zu bytes, its shape needs %zu (at byte "
+                           "%zu)",
+                           fv__shown(ctx, nb), raw_len, numel * file_esz, raw_off);
+    if (!has_raw && dtype == FV_DT_FLOAT &&
+        numel > (n_fdata_unpacked ? (size_t)n_fdata_unpacked : fdata_len / 4))
+        return fv__nn_fail(m, FV_ERR_FORMAT,
+                           "tensor in %s: float_data holds %zu values, its shape needs %zu",
+                           fv__shown(ctx, nb),
+                           n_fdata_unpacked ? (size_t)n_fdata_unpacked : fdata_len / 4, numel);
+    if (!has_raw && dtype == FV_DT_INT64) {
+        size_t have = (size_t)n_idata_unpacked;
+        if (n_idata_unpacked == 0)
+            for (size_t i = 0; i < idata_len; i++) have += (L->buf[idata_off + i] & 0x80) == 0;
+        if (numel > have)
+            return fv__nn_fail(m, FV_ERR_FORMAT,
+                               "tensor in %s: int data holds %zu values, needs %zu",
+                               fv__shown(ctx, nb), have, numel);
+    }
     fv_status st = fv__tensor_set_shape(m, ti, dtype, ndim, dims);
     if (st != FV_OK) return st;
     fv__tensor *t = &m->tensors[ti];
@@ -235,10 +258,9 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
     if (t->data == NULL) return nomem(L);
     t->owned = true;
 
-    /* The original int32 type is recognisable by a raw length of numel*4 with dtype int64. */
     if (has_raw) {
-        size_t want_f = numel * (file_dtype == FV_DT_FLOAT ? 4 : 8);
-        if (dtype == FV_DT_INT64 && raw_len == numel * 4 && raw_len != want_f) {
+        size_t want_f = numel * file_esz;
+        if (file_dtype == 6 && raw_len == want_f) {
             /* int32 raw data */
             int64_t *d = t->data;
             for (size_t i = 0; i < numel; i++) {
@@ -308,7 +330,7 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
             }
         }
     }
-    if (file_dtype == FV_DT_INT64 && k != numel)
+    if (k != numel)
         return fv__nn_fail(m, FV_ERR_FORMAT, "tensor in %s: int data holds %zu values, needs %zu",
                            fv__shown(ctx, nb), k, numel);
     /* int32_data varints are sign-extended 64-bit already */

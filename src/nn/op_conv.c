@@ -495,6 +495,13 @@ static void conv_direct_out(void *ctx, int o, int tid) {
     size_t taps = (size_t)p->kh * (size_t)p->kw, pf = plane_floats(p);
     float slope = n->act == FV_ACT_PRELU ? n->act_slope[o] : 0.0f;
     float *out = job->y + (size_t)o * (size_t)p->oh * (size_t)p->ow;
+    if (p->kh == 3 && p->kw == 3) {
+        job->m->k->direct3x3(job->m->scratch, pf, p->cin, (int)plane_phase_len(p), p->sw, p->oh,
+                             p->ow, p->sh, p->dh, p->dw,
+                             p->weight + (size_t)o * (size_t)p->cin * taps, p->bias[o], n->act,
+                             slope, out);
+        return;
+    }
     for (int c = 0; c < p->cin; c++) {
         bool last = c == p->cin - 1;
         job->m->k->dw_channel(job->m->scratch + (size_t)c * pf, (int)plane_phase_len(p), p->sw,

@@ -40,6 +40,14 @@ typedef struct fv__kernels {
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
                        int accumulate, float *out);
     /*
+     * A 3x3 conv over `cin` input planes (same layout as dw_channel's, `plane_stride` floats
+     * apart) into one output channel: 9*cin FMAs per output vector, accumulators in registers.
+     * w holds cin*9 weights. Used by the direct path for first layers.
+     */
+    void (*direct3x3)(const float *planes, size_t plane_stride, int cin, int phase_len, int s,
+                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias,
+                      int act, float slope, float *out);
+    /*
      * Depthwise conv on a block of vw channels stored channel-innermost: in is [ph][pw][vw]
      * (padding included), w is [kh*kw][vw], bias and slope are [vw]; out is [oh][ow][vw].
      * For small planes, where one channel per vector would leave lanes idle.

@@ -46,7 +46,9 @@ static inline void vstore(float *p, vf v) {
     *(vf *)p = v;
 }
 static inline vf vsplat(float x) {
-    return (vf){0} + x; /* scalar operands broadcast: one vbroadcastss */
+    /* The scalar operand is broadcast; x - 0 folds to x for every x (x + 0 would not for -0),
+     * so this compiles to a single vbroadcastss. */
+    return x - (vf){0};
 }
 static inline vf vact(vf v, int act, float slope) {
     if (act == ACT_NONE) return v;
@@ -170,6 +172,47 @@ static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, i
     }
 }
 
+static void direct3x3(const float *planes, size_t plane_stride, int cin, int phase_len, int s,
+                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias,
+                      int act, float slope, float *out) {
+    size_t pl = (size_t)phase_len, row_len = (size_t)s * pl;
+    size_t co[3];
+    for (int kx = 0; kx < 3; kx++) {
+        int col = kx * dw;
+        co[kx] = (size_t)(col % s) * pl + (size_t)(col / s);
+    }
+    vf bv = vsplat(bias);
+    for (int oy = 0; oy < oh; oy++) {
+        float *o = out + (size_t)oy * (size_t)ow;
+        size_t r0off = (size_t)(oy * sh) * row_len, dr = (size_t)dh * row_len;
+        for (int x = 0; x < ow; x += VW) {
+            vf acc = bv;
+            const float *wp = w;
+            for (int c = 0; c < cin; c++, wp += 9) {
+                const float *r0 = planes + (size_t)c * plane_stride + r0off + x;
+                const float *r1 = r0 + dr, *r2 = r1 + dr;
+                acc += vsplat(wp[0]) * vload(r0 + co[0]);
+                acc += vsplat(wp[1]) * vload(r0 + co[1]);
+                acc += vsplat(wp[2]) * vload(r0 + co[2]);
+                acc += vsplat(wp[3]) * vload(r1 + co[0]);
+                acc += vsplat(wp[4]) * vload(r1 + co[1]);
+                acc += vsplat(wp[5]) * vload(r1 + co[2]);
+                acc += vsplat(wp[6]) * vload(r2 + co[0]);
+                acc += vsplat(wp[7]) * vload(r2 + co[1]);
+                acc += vsplat(wp[8]) * vload(r2 + co[2]);
+            }
+            acc = vact(acc, act, slope);
+            if (x + VW <= ow) {
+                vstore(o + x, acc);
+            } else {
+                float tmp[VW];
+                vstore(tmp, acc);
+                memcpy(o + x, tmp, (size_t)(ow - x) * sizeof(float));
+            }
+        }
+    }
+}
+
 static void dw_channel(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
                        int accumulate, float *out) {
@@ -243,5 +286,5 @@ static void axpy(float a, const float *restrict x, float *restrict y, size_t n) 
 }
 
 const fv__kernels TABLE = {
-    TNAME, MR, NR, gemm_tile, dw_channel, dw_block, VW, dot, axpy,
+    TNAME, MR, NR, gemm_tile, dw_channel, direct3x3, dw_block, VW, dot, axpy,
 };
