@@ -193,9 +193,14 @@ static void profile_report(const fv_nn_model *m) {
         char nb[72];
         fprintf(stderr, "  %8.4f ms %5.1f%%  %-12s %-24s", m->profile_ms[best] / (double)m->profile_runs,
                 100.0 * m->profile_ms[best] / total, fv__op_names[n->op], fv__shown(n->name, nb));
-        if (n->op == FV_OP_CONV)
-            fprintf(stderr, " %dx%d s%d g%d %d->%d out %dx%d", n->conv.kh, n->conv.kw,
-                    n->conv.sw, n->conv.group, n->conv.cin, n->conv.cout, n->conv.oh, n->conv.ow);
+        if (n->op == FV_OP_CONV) {
+            const fv__conv_params *p = &n->conv;
+            double flops = 2.0 * p->batch * p->cout * (p->cin / p->group) * p->kh * p->kw *
+                           (double)p->oh * p->ow;
+            fprintf(stderr, " %dx%d s%d g%d %d->%d out %dx%d path %d, %.1f GFLOP/s", p->kh,
+                    p->kw, p->sw, p->group, p->cin, p->cout, p->oh, p->ow, p->path,
+                    flops / (m->profile_ms[best] / (double)m->profile_runs) / 1e6);
+        }
         else
             fprintf(stderr, " out numel %zu", y->numel);
         fprintf(stderr, "\n");

@@ -20,6 +20,28 @@
 static size_t plane_phase_len(const fv__conv_params *p);
 static size_t plane_floats(const fv__conv_params *p);
 
+/*
+ * Flat depthwise geometry: the padded plane (PH x PW) is split into sh*sw phase sub-planes of
+ * H2 x W2 (sub-plane (a, b) holds padded rows a, a+sh, ... and columns b, b+sw, ...), so that
+ * output (oy, ox) reads sub-plane element (oy + r/sh, ox + c/sw) for tap offset (r, c): a
+ * constant offset from oy*W2 + ox. All output rows are computed as one flat run of oh*W2.
+ */
+typedef struct flat_geom {
+    size_t h2, w2, sub_len, buf_floats, out_len, out_floats;
+} flat_geom;
+
+static void flat_geometry(const fv__conv_params *p, int vw, flat_geom *g) {
+    size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
+    size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
+    g->h2 = (ph + (size_t)p->sh - 1) / (size_t)p->sh;
+    g->w2 = (pw + (size_t)p->sw - 1) / (size_t)p->sw;
+    g->sub_len = g->h2 * g->w2;
+    g->out_len = (size_t)p->oh * g->w2;
+    /* reads reach out_len rounded up to two vectors past the largest tap offset */
+    g->buf_floats = (size_t)p->sh * (size_t)p->sw * g->sub_len + g->w2 + 2 * (size_t)vw + 16;
+    g->out_floats = g->out_len + 2 * (size_t)vw;
+}
+
 static int pad_attr(fv_nn_model *m, fv__node *n, int spatial, int *pads) {
     const fv__attr *a = fv__attr_get(n, "pads");
     for (int i = 0; i < 4; i++) pads[i] = 0;
@@ -207,6 +229,34 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         /* first layers (RGB or gray input): per-channel planes, no im2col */
         p->path = FV_CONV_PATH_DIRECT;
         n->scratch = (size_t)p->cin * plane_floats(p) * sizeof(float);
+        return FV_OK;
+    }
+    if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->oh == 1 && p->ow == 1 &&
+        p->kh == p->ih && p->kw == p->iw && p->pad_t == 0 && p->pad_l == 0) {
+        /* the window covers the whole plane: one dot product per channel */
+        p->path = FV_CONV_PATH_DEPTHWISE_DOT;
+        return FV_OK;
+    }
+    if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow < 16 && p->sh == 1 &&
+        p->sw == 1) {
+        p->path = FV_CONV_PATH_DEPTHWISE_FLAT;
+        flat_geom g;
+        flat_geometry(p, m->k->vw, &g);
+        n->scratch = (g.buf_floats + g.out_floats) * sizeof(float);
+        /* tap offsets into the phase-split buffer, computed once */
+        size_t taps = (size_t)p->kh * (size_t)p->kw;
+        n->ints = fv_malloc(taps * sizeof(int64_t));
+        if (n->ints == NULL) return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory");
+        n->n_ints = (int)taps;
+        size_t t = 0;
+        for (int ky = 0; ky < p->kh; ky++) {
+            for (int kx = 0; kx < p->kw; kx++) {
+                size_t r = (size_t)ky * (size_t)p->dh, q = (size_t)kx * (size_t)p->dw;
+                n->ints[t++] = (int64_t)(((r % (size_t)p->sh) * (size_t)p->sw +
+                                          q % (size_t)p->sw) * g.sub_len +
+                                         (r / (size_t)p->sh) * g.w2 + q / (size_t)p->sw);
+            }
+        }
         return FV_OK;
     }
     if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow < 16) {
@@ -415,6 +465,7 @@ typedef struct dw_job {
     const fv__node *n;
     const float *x;
     float *y;
+    flat_geom flat; /* flat path only */
 } dw_job;
 
 /* Padded-plane geometry shared by the depthwise and direct paths. */
@@ -511,6 +562,61 @@ static void conv_direct_out(void *ctx, int o, int tid) {
     }
 }
 
+static void conv_dw_flat(void *ctx, int ch, int tid) {
+    const dw_job *job = ctx;
+    const fv__node *n = job->n;
+    const fv__conv_params *p = &n->conv;
+    const fv__kernels *k = job->m->k;
+    int b = ch / p->cout, c = ch % p->cout;
+    const flat_geom g = job->flat;
+    float *buf = (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
+    float *tmp = buf + g.buf_floats;
+    int sh = p->sh, sw = p->sw;
+    /* scatter the input channel into the phase sub-planes (padding stays zero) */
+    const float *xc = job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih *
+                                   (size_t)p->iw;
+    for (int iy = 0; iy < p->ih; iy++) {
+        size_t py = (size_t)iy + (size_t)p->pad_t;
+        float *sub_row = buf + (py % (size_t)sh) * (size_t)sw * g.sub_len + (py / (size_t)sh) * g.w2;
+        const float *src = xc + (size_t)iy * (size_t)p->iw;
+        if (sw == 1) {
+            float *dst = sub_row + p->pad_l;
+            for (int ix = 0; ix < p->iw; ix++) dst[ix] = src[ix]; /* short rows: no call */
+            continue;
+        }
+        if (sw == 2) {
+            /* padded column px = ix + pad_l goes to phase px % 2, index px / 2 */
+            int q0 = p->pad_l & 1, base = p->pad_l >> 1;
+            float *first = sub_row + (size_t)q0 * g.sub_len + base;
+            float *second = sub_row + (size_t)(1 - q0) * g.sub_len + base + q0;
+            int half = p->iw / 2;
+            for (int i = 0; i < half; i++) {
+                first[i] = src[2 * i];
+                second[i] = src[2 * i + 1];
+            }
+            if (p->iw & 1) first[half] = src[p->iw - 1];
+            continue;
+        }
+        for (int q = 0; q < sw; q++) {
+            /* column phase q holds padded columns q, q+sw, ...: input column idx*sw+q-pad_l */
+            float *dst = sub_row + (size_t)q * g.sub_len;
+            int idx = q >= p->pad_l ? 0 : (p->pad_l - q + sw - 1) / sw;
+            for (int ix = idx * sw + q - p->pad_l; ix < p->iw; ix += sw, idx++) dst[idx] = src[ix];
+        }
+    }
+    int taps = n->n_ints;
+    float slope = n->act == FV_ACT_PRELU ? n->act_slope[c] : 0.0f;
+    k->dw_flat(buf, (const int64_t *)n->ints, p->weight + (size_t)c * (size_t)taps, taps, g.out_len, p->bias[c],
+               n->act, slope, tmp);
+    float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh *
+                              (size_t)p->ow;
+    for (int oy = 0; oy < p->oh; oy++) {
+        float *dst = out + (size_t)oy * (size_t)p->ow;
+        const float *src = tmp + (size_t)oy * g.w2;
+        for (int ox = 0; ox < p->ow; ox++) dst[ox] = src[ox];
+    }
+}
+
 /* One block of vw channels: transpose in (with zero padding), compute, transpose out. */
 static void conv_dw_block(void *ctx, int blk, int tid) {
     const dw_job *job = ctx;
@@ -568,7 +674,7 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
         return FV_OK;
     }
     if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK || p->path == FV_CONV_PATH_DEPTHWISE ||
-        p->path == FV_CONV_PATH_DIRECT) {
+        p->path == FV_CONV_PATH_DIRECT || p->path == FV_CONV_PATH_DEPTHWISE_FLAT) {
         /* zero each thread's plane once: the padding stays zero across channels */
         for (int t = 0; t < fv__pool_threads(m->pool); t++)
             memset((unsigned char *)m->scratch + (size_t)t * m->scratch_size, 0, n->scratch);
@@ -582,19 +688,36 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
             for (int c = 0; c < p->cin; c++)
                 fill_plane(p, x + ((size_t)b * (size_t)p->cin + (size_t)c) * in_plane,
                            m->scratch + (size_t)c * pf);
-            dw_job job = {m, n, x, y + (size_t)b * (size_t)p->cout * out_plane};
+            dw_job job = {m, n, x, y + (size_t)b * (size_t)p->cout * out_plane, {0}};
             fv__pool_run(m->pool, p->cout, conv_direct_out, &job);
         }
         return FV_OK;
     }
+    if (p->path == FV_CONV_PATH_DEPTHWISE_DOT) {
+        size_t taps = (size_t)p->kh * (size_t)p->kw;
+        for (int b = 0; b < p->batch; b++) {
+            for (int c = 0; c < p->cout; c++) {
+                size_t at = (size_t)b * (size_t)p->cout + (size_t)c;
+                float v = p->bias[c] + m->k->dot(p->weight + (size_t)c * taps, x + at * taps, taps);
+                y[at] = act1(v, n->act, n->act == FV_ACT_PRELU ? n->act_slope[c] : 0.0f);
+            }
+        }
+        return FV_OK;
+    }
+    if (p->path == FV_CONV_PATH_DEPTHWISE_FLAT) {
+        dw_job job = {m, n, x, y, {0}};
+        flat_geometry(p, m->k->vw, &job.flat);
+        fv__pool_run(m->pool, p->batch * p->cout, conv_dw_flat, &job);
+        return FV_OK;
+    }
     if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK) {
-        dw_job job = {m, n, x, y};
+        dw_job job = {m, n, x, y, {0}};
         int nblk = (p->cout + m->k->vw - 1) / m->k->vw;
         fv__pool_run(m->pool, p->batch * nblk, conv_dw_block, &job);
         return FV_OK;
     }
     if (p->path == FV_CONV_PATH_DEPTHWISE) {
-        dw_job job = {m, n, x, y};
+        dw_job job = {m, n, x, y, {0}};
         fv__pool_run(m->pool, p->batch * p->cout, conv_dw_channel, &job);
         return FV_OK;
     }

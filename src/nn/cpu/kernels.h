@@ -19,6 +19,7 @@
 #define FAIRVISIT_NN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Floats of slack after each phase of a depthwise plane, so kernels may read whole vectors. */
 #define FV_DW_SLACK 16
@@ -39,6 +40,13 @@ typedef struct fv__kernels {
     void (*dw_channel)(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
                        int accumulate, float *out);
+    /*
+     * Depthwise conv of one channel over a flattened, phase-split padded plane: out[i] = bias +
+     * sum over taps t of w[t] * buf[off[t] + i], for i in [0, len) rounded up to whole vectors
+     * (out must have room), then the activation. The caller picks the valid outputs.
+     */
+    void (*dw_flat)(const float *buf, const int64_t *off, const float *w, int taps, size_t len,
+                    float bias, int act, float slope, float *out);
     /*
      * A 3x3 conv over `cin` input planes (same layout as dw_channel's, `plane_stride` floats
      * apart) into one output channel: 9*cin FMAs per output vector, accumulators in registers.

@@ -172,6 +172,28 @@ static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, i
     }
 }
 
+static void dw_flat(const float *buf, const int64_t *off, const float *w, int taps, size_t len,
+                    float bias, int act, float slope, float *out) {
+    vf bv = vsplat(bias);
+    size_t i = 0;
+    for (; i + 2 * VW <= len + VW - 1 && i + VW < len; i += 2 * VW) {
+        vf a0 = bv, a1 = bv;
+        for (int t = 0; t < taps; t++) {
+            vf wv = vsplat(w[t]);
+            const float *src = buf + off[t] + i;
+            a0 += wv * vload(src);
+            a1 += wv * vload(src + VW);
+        }
+        vstore(out + i, vact(a0, act, slope));
+        vstore(out + i + VW, vact(a1, act, slope));
+    }
+    for (; i < len; i += VW) {
+        vf acc = bv;
+        for (int t = 0; t < taps; t++) acc += vsplat(w[t]) * vload(buf + off[t] + i);
+        vstore(out + i, vact(acc, act, slope));
+    }
+}
+
 static void direct3x3(const float *planes, size_t plane_stride, int cin, int phase_len, int s,
                       int oh, int ow, int sh, int dh, int dw, const float *w, float bias,
                       int act, float slope, float *out) {
@@ -286,5 +308,5 @@ static void axpy(float a, const float *restrict x, float *restrict y, size_t n) 
 }
 
 const fv__kernels TABLE = {
-    TNAME, MR, NR, gemm_tile, dw_channel, direct3x3, dw_block, VW, dot, axpy,
+    TNAME, MR, NR, gemm_tile, dw_channel, dw_flat, direct3x3, dw_block, VW, dot, axpy,
 };
