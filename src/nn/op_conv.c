@@ -17,6 +17,8 @@
 
 #include "nn-impl.h"
 
+/* Widest output row for the flat depthwise path (wider rows use the row path). */
+#define FLAT_MAX_W 15
 static size_t plane_phase_len(const fv__conv_params *p);
 static size_t plane_floats(const fv__conv_params *p);
 
@@ -237,7 +239,7 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         p->path = FV_CONV_PATH_DEPTHWISE_DOT;
         return FV_OK;
     }
-    if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow < 16 && p->sh == 1 &&
+    if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow <= FLAT_MAX_W && p->sh == 1 &&
         p->sw == 1) {
         p->path = FV_CONV_PATH_DEPTHWISE_FLAT;
         flat_geom g;
