@@ -1,0 +1,1 @@
+# Image decoding (src/img): sources, system libraries and tests. Included from CMakeLists.txt.
