@@ -390,6 +390,10 @@ fv_status fv__op_slice_run(fv_nn_model *m, fv__node *n) {
     int nd = x->ndim;
     size_t es = fv__dtype_size(x->dtype);
     if (y->numel == 0) return FV_OK;
+    if (nd == 0) { /* a scalar: nothing to slice (and no last axis to index below) */
+        memcpy(y->data, x->data, es);
+        return FV_OK;
+    }
     int64_t xs[FV_NN_MAX_DIMS], idx[FV_NN_MAX_DIMS] = {0};
     int64_t st = 1;
     for (int i = nd - 1; i >= 0; i--) {
@@ -478,6 +482,7 @@ fv_status fv__op_concat_run(fv_nn_model *m, fv__node *n) {
 fv_status fv__op_gather_infer(fv_nn_model *m, fv__node *n) {
     fv_status st = need_io(m, n, 2, 2);
     if (st != FV_OK) return st;
+    if (!fv__has_in(n, 1)) return fv__node_fail(m, n, FV_ERR_FORMAT, "needs an indices input");
     fv__tensor *x = fv__in(m, n, 0), *ix = fv__in(m, n, 1);
     if (ix->dtype != FV_DT_INT64 || ix->kind != FV_TK_CONST)
         return fv__node_fail(m, n, FV_ERR_UNSUPPORTED, "indices must be constant integers");
