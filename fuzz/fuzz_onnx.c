@@ -22,7 +22,7 @@
 #include "fairvisit/nn.h"
 #include "nn-impl.h"
 
-#define BUDGET ((size_t)256 << 20)
+#define BUDGET   ((size_t)256 << 20)
 #define MAX_MACS 5e7
 
 /* Live bytes are counted with malloc_usable_size (exact under ASan), so blocks keep no header
@@ -64,8 +64,8 @@ static double run_cost(const fv_nn_model *m) {
             if (n->in[k] >= 0) out += (double)m->tensors[n->in[k]].numel;
         if (n->op == FV_OP_CONV) {
             const fv__conv_params *p = &n->conv;
-            out = (double)p->batch * p->cout * p->oh * p->ow * (double)(p->cin / p->group) *
-                  p->kh * p->kw;
+            out = (double)p->batch * p->cout * p->oh * p->ow * (double)(p->cin / p->group) * p->kh *
+                  p->kw;
         } else if (n->op == FV_OP_GEMM || n->op == FV_OP_MATMUL) {
             const fv__tensor *a = &m->tensors[n->in[0]], *b = &m->tensors[n->in[1]];
             out += (double)a->numel * (double)(b->ndim == 2 ? b->dims[1] + b->dims[0] : 1);

@@ -62,8 +62,10 @@ int main(int argc, char **argv) {
             continue;
         }
         if (!S_ISDIR(sb.st_mode)) {
-            if (replay_file(argv[i]) == 0) count++;
-            else errors++;
+            if (replay_file(argv[i]) == 0)
+                count++;
+            else
+                errors++;
             continue;
         }
         DIR *d = opendir(argv[i]);
@@ -76,8 +78,10 @@ int main(int argc, char **argv) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
             if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-            if (replay_file(path) == 0) count++;
-            else errors++;
+            if (replay_file(path) == 0)
+                count++;
+            else
+                errors++;
         }
         closedir(d);
     }

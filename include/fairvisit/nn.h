@@ -75,8 +75,7 @@ FV_NODISCARD fv_status fv_nn_output(fv_nn_model *m, int index, fv_nn_tensor *out
  * Changes input `index` to a new shape and re-plans the graph. Fails with FV_ERR_SHAPE naming the
  * node whose shapes no longer agree; the model then keeps its previous shape.
  */
-FV_NODISCARD fv_status fv_nn_resize_input(fv_nn_model *m, int index, const int64_t *dims,
-                                          int ndim);
+FV_NODISCARD fv_status fv_nn_resize_input(fv_nn_model *m, int index, const int64_t *dims, int ndim);
 
 /* Runs the graph on the current input buffers. */
 FV_NODISCARD fv_status fv_nn_run(fv_nn_model *m);

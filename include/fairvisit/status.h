@@ -26,7 +26,7 @@ extern "C" {
     X(ERR_FORMAT, 3, "malformed input")                                                            \
     X(ERR_UNSUPPORTED, 4, "unsupported feature")                                                   \
     X(ERR_SHAPE, 5, "tensor shape mismatch")                                                       \
-    X(ERR_ARG, 6, "invalid argument")                                                          \
+    X(ERR_ARG, 6, "invalid argument")                                                              \
     X(ERR_LIMIT, 7, "size limit exceeded")                                                         \
     X(ERR_STATE, 8, "operation not valid in the current state")                                    \
     X(ERR_NOT_FOUND, 9, "not found")                                                               \

@@ -161,8 +161,7 @@ fv_status fv_nn_open_file(const char *path, const fv_nn_options *opt, fv_nn_mode
         fv_free(buf);
         fv_nn_model *m = model_new(opt);
         *out = m;
-        return fv__nn_fail(m, st, "cannot read model file '%s': %s", path,
-                           fv_status_message(st));
+        return fv__nn_fail(m, st, "cannot read model file '%s': %s", path, fv_status_message(st));
     }
     st = fv_nn_open_memory(buf, len, opt, out);
     fv_free(buf);
@@ -191,17 +190,17 @@ static void profile_report(const fv_nn_model *m) {
         const fv__node *n = &m->nodes[best];
         const fv__tensor *y = &m->tensors[n->out[0]];
         char nb[72];
-        fprintf(stderr, "  %8.4f ms %5.1f%%  %-12s %-24s", m->profile_ms[best] / (double)m->profile_runs,
-                100.0 * m->profile_ms[best] / total, fv__op_names[n->op], fv__shown(n->name, nb));
+        fprintf(stderr, "  %8.4f ms %5.1f%%  %-12s %-24s",
+                m->profile_ms[best] / (double)m->profile_runs, 100.0 * m->profile_ms[best] / total,
+                fv__op_names[n->op], fv__shown(n->name, nb));
         if (n->op == FV_OP_CONV) {
             const fv__conv_params *p = &n->conv;
-            double flops = 2.0 * p->batch * p->cout * (p->cin / p->group) * p->kh * p->kw *
-                           (double)p->oh * p->ow;
-            fprintf(stderr, " %dx%d s%d g%d %d->%d out %dx%d path %d, %.1f GFLOP/s", p->kh,
-                    p->kw, p->sw, p->group, p->cin, p->cout, p->oh, p->ow, p->path,
+            int cg = p->cin / p->group; /* exact: channels per group */
+            double flops = 2.0 * p->batch * p->cout * cg * p->kh * p->kw * (double)p->oh * p->ow;
+            fprintf(stderr, " %dx%d s%d g%d %d->%d out %dx%d path %d, %.1f GFLOP/s", p->kh, p->kw,
+                    p->sw, p->group, p->cin, p->cout, p->oh, p->ow, p->path,
                     flops / (m->profile_ms[best] / (double)m->profile_runs) / 1e6);
-        }
-        else
+        } else
             fprintf(stderr, " out numel %zu", y->numel);
         fprintf(stderr, "\n");
         ((fv_nn_model *)m)->profile_ms[best] = -m->profile_ms[best];

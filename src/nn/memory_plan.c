@@ -35,8 +35,7 @@ fv_status fv__memory_plan(fv_nn_model *m) {
     int count = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         fv__tensor *t = &m->tensors[i];
-        if (t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead)
-            count++;
+        if (t->kind == FV_TK_ACTIVATION && t->producer >= 0 && !m->nodes[t->producer].dead) count++;
     }
     item *items = fv_calloc((size_t)(count ? count : 1), sizeof(item));
     if (items == NULL) return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory");
@@ -48,7 +47,8 @@ fv_status fv__memory_plan(fv_nn_model *m) {
             continue;
         items[k].t = i;
         items[k].start = t->producer;
-        items[k].end = t->is_output ? m->n_nodes : (t->last_use > t->producer ? t->last_use : t->producer);
+        items[k].end =
+            t->is_output ? m->n_nodes : (t->last_use > t->producer ? t->last_use : t->producer);
         items[k].size = align64(t->numel * fv__dtype_size(t->dtype));
         k++;
     }

@@ -37,11 +37,11 @@ _Noreturn void fv__assert_fail(const char *expr, const char *file, int line);
 
 /* Limits on what a model file may ask for (checked before any allocation they size). */
 #define FV_NN_MAX_MODEL_BYTES ((size_t)1 << 31)
-#define FV_NN_MAX_NODES 100000
-#define FV_NN_MAX_TENSORS 400000
-#define FV_NN_MAX_NUMEL ((int64_t)1 << 28) /* 1 GiB of float32 in one tensor */
-#define FV_NN_MAX_IO 16                    /* inputs or outputs of one node */
-#define FV_NN_MAX_ARENA ((size_t)4 << 30)
+#define FV_NN_MAX_NODES       100000
+#define FV_NN_MAX_TENSORS     400000
+#define FV_NN_MAX_NUMEL       ((int64_t)1 << 28) /* 1 GiB of float32 in one tensor */
+#define FV_NN_MAX_IO          16                 /* inputs or outputs of one node */
+#define FV_NN_MAX_ARENA       ((size_t)4 << 30)
 
 /* ONNX TensorProto.DataType codes we accept. */
 enum { FV_DT_FLOAT = 1, FV_DT_INT64 = 7 };
@@ -59,13 +59,13 @@ typedef struct fv__tensor {
     int64_t dims[FV_NN_MAX_DIMS];
     size_t numel;
     fv__tensor_kind kind;
-    void *data;      /* float* or int64_t*: owned when `owned`, else an arena slice */
-    bool owned;      /* data was fv_aligned_alloc'd for this tensor */
-    bool is_output;  /* a graph output: never reused by the planner */
+    void *data;     /* float* or int64_t*: owned when `owned`, else an arena slice */
+    bool owned;     /* data was fv_aligned_alloc'd for this tensor */
+    bool is_output; /* a graph output: never reused by the planner */
     bool is_initializer;
-    int producer;    /* node index, -1 for inputs and initializers */
-    int last_use;    /* last node reading it (prepare fills it) */
-    size_t offset;   /* arena offset (planner) */
+    int producer;  /* node index, -1 for inputs and initializers */
+    int last_use;  /* last node reading it (prepare fills it) */
+    size_t offset; /* arena offset (planner) */
 } fv__tensor;
 
 typedef enum fv__attr_type {
@@ -83,10 +83,10 @@ typedef struct fv__attr {
     float f;
     int64_t i;
     char *s;
-    int n;          /* count of floats/ints */
+    int n; /* count of floats/ints */
     float *floats;
     int64_t *ints;
-    int tensor;     /* tensor index for FV_AT_TENSOR, else -1 */
+    int tensor; /* tensor index for FV_AT_TENSOR, else -1 */
 } fv__attr;
 
 /* The operator table: X(ENUM, "OnnxName", file_prefix). Kernels live in op_<group>.c. */
@@ -134,7 +134,7 @@ typedef struct fv__conv_params {
     int pad_t, pad_l, pad_b, pad_r;
     int auto_pad; /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID */
     int cin, cout, ih, iw, oh, ow, batch;
-    int path; /* FV_CONV_PATH_* chosen at prepare */
+    int path;      /* FV_CONV_PATH_* chosen at prepare */
     float *packed; /* weights repacked for the GEMM path (owned) */
     float *bias;   /* cout floats (owned; zeros when the model has none) */
     float *weight; /* cout * cin/group * kh * kw (owned copy; BN folded) */
@@ -156,19 +156,19 @@ typedef struct fv__node {
     char *op_type; /* as written in the file, for messages */
     fv__op op;
     int n_in, n_out;
-    int in[FV_NN_MAX_IO];  /* tensor indices; -1 for an omitted optional input */
+    int in[FV_NN_MAX_IO]; /* tensor indices; -1 for an omitted optional input */
     int out[FV_NN_MAX_IO];
-    int out0_orig;  /* out[0] as loaded (fusion redirects out[0]) */
+    int out0_orig; /* out[0] as loaded (fusion redirects out[0]) */
     int n_attrs;
     fv__attr *attrs;
-    bool dead;      /* folded into constants or fused into another node */
-    fv__act act;    /* fused activation */
+    bool dead;        /* folded into constants or fused into another node */
+    fv__act act;      /* fused activation */
     float *act_slope; /* per-channel PRelu slope, owned (cout floats) */
     fv__conv_params conv;
-    int i0, i1;      /* small op-specific integers (axis, flags) set at prepare */
-    int64_t *ints;   /* op-specific int array set at prepare (perm, starts...), owned */
+    int i0, i1;    /* small op-specific integers (axis, flags) set at prepare */
+    int64_t *ints; /* op-specific int array set at prepare (perm, starts...), owned */
     int n_ints;
-    size_t scratch;  /* bytes of scratch memory the kernel needs */
+    size_t scratch; /* bytes of scratch memory the kernel needs */
 } fv__node;
 
 typedef struct fv__pool fv__pool;
@@ -181,9 +181,9 @@ struct fv_nn_model {
     int n_nodes, cap_nodes;
     fv__node *nodes;
     int n_inputs, n_outputs;
-    int *inputs;  /* tensor indices of graph inputs (initializers excluded) */
+    int *inputs; /* tensor indices of graph inputs (initializers excluded) */
     int *outputs;
-    bool ready;   /* prepared and planned */
+    bool ready; /* prepared and planned */
     unsigned char *arena;
     size_t arena_size;
     float *scratch;

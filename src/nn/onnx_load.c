@@ -162,7 +162,8 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
         if (f == 1 && w == FV_PB_VARINT) {
             if (!fv__pb_varint(r, &v)) break;
             if (ndim >= FV_NN_MAX_DIMS)
-                return fv__nn_fail(m, FV_ERR_LIMIT, "tensor in %s has more than %d dims at byte %zu",
+                return fv__nn_fail(m, FV_ERR_LIMIT,
+                                   "tensor in %s has more than %d dims at byte %zu",
                                    fv__shown(ctx, nb), FV_NN_MAX_DIMS, r->pos);
             dims[ndim++] = (int64_t)v;
         } else if (f == 1 && w == FV_PB_BYTES) {
@@ -236,10 +237,9 @@ static fv_status read_tensor(loader *L, fv__pb *r, int ti, const char *ctx) {
                            fv__shown(ctx, nb), raw_len, numel * file_esz, raw_off);
     if (!has_raw && dtype == FV_DT_FLOAT &&
         numel > (n_fdata_unpacked ? (size_t)n_fdata_unpacked : fdata_len / 4))
-        return fv__nn_fail(m, FV_ERR_FORMAT,
-                           "tensor in %s: float_data holds %zu values, its shape needs %zu",
-                           fv__shown(ctx, nb),
-                           n_fdata_unpacked ? (size_t)n_fdata_unpacked : fdata_len / 4, numel);
+        return fv__nn_fail(
+            m, FV_ERR_FORMAT, "tensor in %s: float_data holds %zu values, its shape needs %zu",
+            fv__shown(ctx, nb), n_fdata_unpacked ? (size_t)n_fdata_unpacked : fdata_len / 4, numel);
     if (!has_raw && dtype == FV_DT_INT64) {
         size_t have = (size_t)n_idata_unpacked;
         if (n_idata_unpacked == 0)
@@ -563,7 +563,8 @@ static fv_status read_node(loader *L, fv__pb *r, int index) {
             int *arr = f == 1 ? n->in : n->out;
             if (*cnt >= FV_NN_MAX_IO)
                 return fv__nn_fail(m, FV_ERR_LIMIT, "node '%s' has more than %d %s",
-                                   fv__shown(n->name, nb), FV_NN_MAX_IO, f == 1 ? "inputs" : "outputs");
+                                   fv__shown(n->name, nb), FV_NN_MAX_IO,
+                                   f == 1 ? "inputs" : "outputs");
             if (len == 0) {
                 if (f == 2)
                     return fv__nn_fail(m, FV_ERR_FORMAT, "node '%s' has an unnamed output",
@@ -671,8 +672,9 @@ static fv_status read_value_info(loader *L, fv__pb *r, bool is_input) {
     fv__tensor *t = &m->tensors[ti];
     int **list = is_input ? &m->inputs : &m->outputs;
     int *count = is_input ? &m->n_inputs : &m->n_outputs;
-    if (*count >= 64) return fv__nn_fail(m, FV_ERR_LIMIT, "model has more than 64 graph %s",
-                                         is_input ? "inputs" : "outputs");
+    if (*count >= 64)
+        return fv__nn_fail(m, FV_ERR_LIMIT, "model has more than 64 graph %s",
+                           is_input ? "inputs" : "outputs");
     int *nl = fv_realloc(*list, (size_t)(*count + 1) * sizeof(int));
     if (nl == NULL) return nomem(L);
     *list = nl;
@@ -740,8 +742,7 @@ static fv_status read_graph(loader *L, fv__pb *g) {
             } else {
                 /* inputs that name an initializer are optional overrides: keep them constant */
                 st = read_value_info(L, &sub, f == 11);
-                if (st == FV_OK && f == 11 &&
-                    m->tensors[m->inputs[m->n_inputs - 1]].is_initializer)
+                if (st == FV_OK && f == 11 && m->tensors[m->inputs[m->n_inputs - 1]].is_initializer)
                     m->n_inputs--;
             }
             if (st != FV_OK) return st;
@@ -762,8 +763,7 @@ static fv_status check_order(fv_nn_model *m) {
     }
     bool *defined = fv_calloc((size_t)m->n_tensors + 1, 1);
     if (defined == NULL) return fv__nn_fail(m, FV_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < m->n_tensors; i++)
-        defined[i] = m->tensors[i].kind != FV_TK_ACTIVATION;
+    for (int i = 0; i < m->n_tensors; i++) defined[i] = m->tensors[i].kind != FV_TK_ACTIVATION;
     fv_status st = FV_OK;
     for (int ni = 0; ni < m->n_nodes && st == FV_OK; ni++) {
         fv__node *n = &m->nodes[ni];

@@ -70,8 +70,8 @@ static int pad_attr(fv_nn_model *m, fv__node *n, int spatial, int *pads) {
     return 0;
 }
 
-static int pair_attr(fv_nn_model *m, fv__node *n, const char *name, int spatial, int *out2,
-                     int lo, int hi) {
+static int pair_attr(fv_nn_model *m, fv__node *n, const char *name, int spatial, int *out2, int lo,
+                     int hi) {
     const fv__attr *a = fv__attr_get(n, name);
     out2[0] = out2[1] = 1;
     if (a == NULL) return 0;
@@ -150,9 +150,12 @@ fv_status fv__op_conv_infer(fv_nn_model *m, fv__node *n) {
     const fv__attr *ap = fv__attr_get(n, "auto_pad");
     p->auto_pad = 0;
     if (ap && ap->s) {
-        if (strcmp(ap->s, "SAME_UPPER") == 0) p->auto_pad = 1;
-        else if (strcmp(ap->s, "SAME_LOWER") == 0) p->auto_pad = 2;
-        else if (strcmp(ap->s, "VALID") == 0) p->auto_pad = 3;
+        if (strcmp(ap->s, "SAME_UPPER") == 0)
+            p->auto_pad = 1;
+        else if (strcmp(ap->s, "SAME_LOWER") == 0)
+            p->auto_pad = 2;
+        else if (strcmp(ap->s, "VALID") == 0)
+            p->auto_pad = 3;
         else if (strcmp(ap->s, "NOTSET") != 0 && ap->s[0] != '\0')
             return fv__node_fail(m, n, FV_ERR_FORMAT, "unknown auto_pad value");
     }
@@ -204,7 +207,8 @@ fv_status fv__conv_fold_bn(fv_nn_model *m, fv__node *c, const fv__node *bn) {
     const float *g = sc->data, *be = bb->data, *mu = mean->data, *v = var->data;
     for (int o = 0; o < p->cout; o++) {
         double s = g[o] / sqrt((double)v[o] + eps);
-        for (size_t k = 0; k < per; k++) p->weight[o * per + k] = (float)(p->weight[o * per + k] * s);
+        for (size_t k = 0; k < per; k++)
+            p->weight[o * per + k] = (float)(p->weight[o * per + k] * s);
         p->bias[o] = (float)((p->bias[o] - mu[o]) * s + be[o]);
     }
     return FV_OK;
@@ -239,8 +243,8 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         p->path = FV_CONV_PATH_DEPTHWISE_DOT;
         return FV_OK;
     }
-    if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow <= FLAT_MAX_W && p->sh == 1 &&
-        p->sw == 1) {
+    if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->ow <= FLAT_MAX_W &&
+        p->sh == 1 && p->sw == 1) {
         p->path = FV_CONV_PATH_DEPTHWISE_FLAT;
         flat_geom g;
         flat_geometry(p, m->k->vw, &g);
@@ -254,8 +258,8 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         for (int ky = 0; ky < p->kh; ky++) {
             for (int kx = 0; kx < p->kw; kx++) {
                 size_t r = (size_t)ky * (size_t)p->dh, q = (size_t)kx * (size_t)p->dw;
-                n->ints[t++] = (int64_t)(((r % (size_t)p->sh) * (size_t)p->sw +
-                                          q % (size_t)p->sw) * g.sub_len +
+                n->ints[t++] = (int64_t)(((r % (size_t)p->sh) * (size_t)p->sw + q % (size_t)p->sw) *
+                                             g.sub_len +
                                          (r / (size_t)p->sh) * g.w2 + q / (size_t)p->sw);
             }
         }
@@ -266,8 +270,9 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         p->path = FV_CONV_PATH_DEPTHWISE_BLOCK;
         size_t ph = (size_t)p->ih + (size_t)p->pad_t + (size_t)p->pad_b;
         size_t pw = (size_t)p->iw + (size_t)p->pad_l + (size_t)p->pad_r;
-        size_t floats = (ph * pw + (size_t)p->kh * (size_t)p->kw + 2 +
-                         (size_t)p->oh * (size_t)p->ow) * (size_t)m->k->vw;
+        size_t floats =
+            (ph * pw + (size_t)p->kh * (size_t)p->kw + 2 + (size_t)p->oh * (size_t)p->ow) *
+            (size_t)m->k->vw;
         n->scratch = floats * sizeof(float);
         return FV_OK;
     }
@@ -321,9 +326,8 @@ static void conv_reference(const fv__node *n, const float *x, float *y) {
                 for (int ox = 0; ox < p->ow; ox++) {
                     double acc = p->bias[o];
                     for (int c = 0; c < cg; c++) {
-                        const float *xc =
-                            x + (((size_t)b * (size_t)p->cin + (size_t)(g * cg + c)) *
-                                 (size_t)p->ih * (size_t)p->iw);
+                        const float *xc = x + (((size_t)b * (size_t)p->cin + (size_t)(g * cg + c)) *
+                                               (size_t)p->ih * (size_t)p->iw);
                         for (int ky = 0; ky < p->kh; ky++) {
                             int iy = oy * p->sh - p->pad_t + ky * p->dh;
                             if (iy < 0 || iy >= p->ih) continue;
@@ -354,16 +358,16 @@ typedef struct conv_job {
     const float *x; /* this batch item, this group's first input channel */
     float *y;       /* this batch item, this group's first output channel */
     int g;
-    bool direct_b;  /* B is the input itself (1x1, stride 1, no padding) */
+    bool direct_b; /* B is the input itself (1x1, stride 1, no padding) */
 } conv_job;
 
 static bool is_pointwise(const fv__conv_params *p) {
-    return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_t == 0 &&
-           p->pad_l == 0 && p->pad_b == 0 && p->pad_r == 0;
+    return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_t == 0 && p->pad_l == 0 &&
+           p->pad_b == 0 && p->pad_r == 0;
 }
 
-static void pack_b(const fv__conv_params *p, const float *x, int j0, int cols, int nr,
-                   float *panel, int *coords) {
+static void pack_b(const fv__conv_params *p, const float *x, int j0, int cols, int nr, float *panel,
+                   int *coords) {
     size_t npix = (size_t)p->oh * (size_t)p->ow;
     int cg = p->cin / p->group;
     if (is_pointwise(p)) {
@@ -525,18 +529,15 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
     const fv__node *n = job->n;
     const fv__conv_params *p = &n->conv;
     int b = ch / p->cout, c = ch % p->cout;
-    float *plane =
-        (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
-    const float *xc = job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih *
-                                   (size_t)p->iw;
+    float *plane = (float *)((unsigned char *)job->m->scratch + (size_t)tid * job->m->scratch_size);
+    const float *xc =
+        job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih * (size_t)p->iw;
     fill_plane(p, xc, plane);
     float slope = n->act == FV_ACT_PRELU ? n->act_slope[c] : 0.0f;
-    float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh *
-                              (size_t)p->ow;
-    job->m->k->dw_channel(plane, (int)plane_phase_len(p), p->sw, p->oh, p->ow, p->sh, p->kh,
-                          p->kw, p->dh, p->dw,
-                          p->weight + (size_t)c * (size_t)p->kh * (size_t)p->kw, p->bias[c],
-                          n->act, slope, 0, out);
+    float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh * (size_t)p->ow;
+    job->m->k->dw_channel(plane, (int)plane_phase_len(p), p->sw, p->oh, p->ow, p->sh, p->kh, p->kw,
+                          p->dh, p->dw, p->weight + (size_t)c * (size_t)p->kh * (size_t)p->kw,
+                          p->bias[c], n->act, slope, 0, out);
 }
 
 /* Direct path: one output channel per task, summing one depthwise pass per input channel. */
@@ -549,10 +550,9 @@ static void conv_direct_out(void *ctx, int o, int tid) {
     float slope = n->act == FV_ACT_PRELU ? n->act_slope[o] : 0.0f;
     float *out = job->y + (size_t)o * (size_t)p->oh * (size_t)p->ow;
     if (p->kh == 3 && p->kw == 3) {
-        job->m->k->direct3x3(job->m->scratch, pf, p->cin, (int)plane_phase_len(p), p->sw, p->oh,
-                             p->ow, p->sh, p->dh, p->dw,
-                             p->weight + (size_t)o * (size_t)p->cin * taps, p->bias[o], n->act,
-                             slope, out);
+        job->m->k->direct3x3(
+            job->m->scratch, pf, p->cin, (int)plane_phase_len(p), p->sw, p->oh, p->ow, p->sh, p->dh,
+            p->dw, p->weight + (size_t)o * (size_t)p->cin * taps, p->bias[o], n->act, slope, out);
         return;
     }
     for (int c = 0; c < p->cin; c++) {
@@ -575,11 +575,12 @@ static void conv_dw_flat(void *ctx, int ch, int tid) {
     float *tmp = buf + g.buf_floats;
     int sh = p->sh, sw = p->sw;
     /* scatter the input channel into the phase sub-planes (padding stays zero) */
-    const float *xc = job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih *
-                                   (size_t)p->iw;
+    const float *xc =
+        job->x + ((size_t)b * (size_t)p->cin + (size_t)c) * (size_t)p->ih * (size_t)p->iw;
     for (int iy = 0; iy < p->ih; iy++) {
         size_t py = (size_t)iy + (size_t)p->pad_t;
-        float *sub_row = buf + (py % (size_t)sh) * (size_t)sw * g.sub_len + (py / (size_t)sh) * g.w2;
+        float *sub_row =
+            buf + (py % (size_t)sh) * (size_t)sw * g.sub_len + (py / (size_t)sh) * g.w2;
         const float *src = xc + (size_t)iy * (size_t)p->iw;
         if (sw == 1) {
             float *dst = sub_row + p->pad_l;
@@ -608,10 +609,9 @@ static void conv_dw_flat(void *ctx, int ch, int tid) {
     }
     int taps = n->n_ints;
     float slope = n->act == FV_ACT_PRELU ? n->act_slope[c] : 0.0f;
-    k->dw_flat(buf, (const int64_t *)n->ints, p->weight + (size_t)c * (size_t)taps, taps, g.out_len, p->bias[c],
-               n->act, slope, tmp);
-    float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh *
-                              (size_t)p->ow;
+    k->dw_flat(buf, (const int64_t *)n->ints, p->weight + (size_t)c * (size_t)taps, taps, g.out_len,
+               p->bias[c], n->act, slope, tmp);
+    float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh * (size_t)p->ow;
     for (int oy = 0; oy < p->oh; oy++) {
         float *dst = out + (size_t)oy * (size_t)p->ow;
         const float *src = tmp + (size_t)oy * g.w2;
@@ -640,8 +640,8 @@ static void conv_dw_block(void *ctx, int blk, int tid) {
     for (int c = 0; c < nc; c++) {
         const float *src = job->x + ((size_t)b * (size_t)p->cin + (size_t)(c0 + c)) * plane_in;
         for (int iy = 0; iy < p->ih; iy++) {
-            float *dst = tin + (((size_t)iy + (size_t)p->pad_t) * pw + (size_t)p->pad_l) * vwz +
-                         (size_t)c;
+            float *dst =
+                tin + (((size_t)iy + (size_t)p->pad_t) * pw + (size_t)p->pad_l) * vwz + (size_t)c;
             const float *s = src + (size_t)iy * (size_t)p->iw;
             for (int ix = 0; ix < p->iw; ix++) dst[(size_t)ix * vwz] = s[ix];
         }
@@ -730,8 +730,11 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
     int cg = p->cin / p->group, mg = p->cout / p->group;
     for (int b = 0; b < p->batch; b++) {
         for (int g = 0; g < p->group; g++) {
-            conv_job job = {m, n, x + ((size_t)b * (size_t)p->cin + (size_t)(g * cg)) * in_plane,
-                            y + ((size_t)b * (size_t)p->cout + (size_t)(g * mg)) * out_plane, g,
+            conv_job job = {m,
+                            n,
+                            x + ((size_t)b * (size_t)p->cin + (size_t)(g * cg)) * in_plane,
+                            y + ((size_t)b * (size_t)p->cout + (size_t)(g * mg)) * out_plane,
+                            g,
                             is_pointwise(p)};
             fv__pool_run(m->pool, panels, conv_gemm_panel, &job);
         }

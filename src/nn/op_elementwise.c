@@ -143,22 +143,36 @@ fv_status fv__op_binary_run(fv_nn_model *m, fv__node *n) {
     make_plan(a, b, y, &pl);
     if (y->dtype == FV_DT_FLOAT) {
         switch (n->op) {
-        case FV_OP_ADD: BINARY_LOOP(float, va + vb); break;
-        case FV_OP_SUB: BINARY_LOOP(float, va - vb); break;
-        case FV_OP_MUL: BINARY_LOOP(float, va * vb); break;
-        default: BINARY_LOOP(float, va / vb); break;
+        case FV_OP_ADD:
+            BINARY_LOOP(float, va + vb);
+            break;
+        case FV_OP_SUB:
+            BINARY_LOOP(float, va - vb);
+            break;
+        case FV_OP_MUL:
+            BINARY_LOOP(float, va *vb);
+            break;
+        default:
+            BINARY_LOOP(float, va / vb);
+            break;
         }
         return FV_OK;
     }
     /* int64 shape arithmetic (constant-folded at prepare); wraps like two's complement */
     bool div0 = false;
     switch (n->op) {
-    case FV_OP_ADD: BINARY_LOOP(int64_t, (int64_t)((uint64_t)va + (uint64_t)vb)); break;
-    case FV_OP_SUB: BINARY_LOOP(int64_t, (int64_t)((uint64_t)va - (uint64_t)vb)); break;
-    case FV_OP_MUL: BINARY_LOOP(int64_t, (int64_t)((uint64_t)va * (uint64_t)vb)); break;
+    case FV_OP_ADD:
+        BINARY_LOOP(int64_t, (int64_t)((uint64_t)va + (uint64_t)vb));
+        break;
+    case FV_OP_SUB:
+        BINARY_LOOP(int64_t, (int64_t)((uint64_t)va - (uint64_t)vb));
+        break;
+    case FV_OP_MUL:
+        BINARY_LOOP(int64_t, (int64_t)((uint64_t)va * (uint64_t)vb));
+        break;
     default:
-        BINARY_LOOP(int64_t, (vb == 0 || (va == INT64_MIN && vb == -1)) ? (div0 = true, 0)
-                                                                          : va / vb);
+        BINARY_LOOP(int64_t,
+                    (vb == 0 || (va == INT64_MIN && vb == -1)) ? (div0 = true, 0) : va / vb);
         break;
     }
     if (div0) return fv__node_fail(m, n, FV_ERR_FORMAT, "integer division by zero");

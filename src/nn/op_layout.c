@@ -12,8 +12,8 @@
 
 static fv_status need_io(fv_nn_model *m, fv__node *n, int min_in, int max_in) {
     if (n->n_in < min_in || n->n_in > max_in || n->n_out != 1 || !fv__has_in(n, 0))
-        return fv__node_fail(m, n, FV_ERR_FORMAT, "expects %d to %d inputs and one output",
-                             min_in, max_in);
+        return fv__node_fail(m, n, FV_ERR_FORMAT, "expects %d to %d inputs and one output", min_in,
+                             max_in);
     return FV_OK;
 }
 
@@ -154,8 +154,8 @@ fv_status fv__op_reshape_infer(fv_nn_model *m, fv__node *n) {
         known = x->numel;
     }
     if (known != x->numel)
-        return fv__node_fail(m, n, FV_ERR_SHAPE, "cannot reshape %zu elements into %zu",
-                             x->numel, known);
+        return fv__node_fail(m, n, FV_ERR_SHAPE, "cannot reshape %zu elements into %zu", x->numel,
+                             known);
     return fv__tensor_set_shape(m, n->out[0], x->dtype, (int)cnt, dims);
 }
 
@@ -517,7 +517,8 @@ fv_status fv__op_gather_run(fv_nn_model *m, fv__node *n) {
     for (size_t o = 0; o < outer; o++) {
         for (size_t i = 0; i < ix->numel; i++) {
             int64_t k = iv[i] < 0 ? iv[i] + dim : iv[i];
-            memcpy(dst, (const unsigned char *)x->data + ((o * (size_t)dim + (size_t)k) * inner) * es,
+            memcpy(dst,
+                   (const unsigned char *)x->data + ((o * (size_t)dim + (size_t)k) * inner) * es,
                    inner * es);
             dst += inner * es;
         }

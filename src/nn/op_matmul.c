@@ -23,7 +23,8 @@ fv_status fv__op_gemm_infer(fv_nn_model *m, fv__node *n) {
                              (long long)K, (long long)Kb);
     if (fv__has_in(n, 2)) {
         fv__tensor *c = fv__in(m, n, 2);
-        int64_t cm = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1, cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
+        int64_t cm = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1,
+                cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
         if (c->dtype != FV_DT_FLOAT || c->ndim > 2 || (cm != 1 && cm != M) || (cn != 1 && cn != N))
             return fv__node_fail(m, n, FV_ERR_SHAPE, "C does not broadcast to [%lld, %lld]",
                                  (long long)M, (long long)N);
@@ -79,8 +80,8 @@ fv_status fv__op_matmul_infer(fv_nn_model *m, fv__node *n) {
         return fv__node_fail(m, n, FV_ERR_UNSUPPORTED, "only float32 is supported");
     if (a->ndim < 2 || b->ndim != 2)
         return fv__node_fail(m, n, FV_ERR_UNSUPPORTED,
-                             "supported forms are [..., M, K] x [K, N]; got %d-D x %d-D",
-                             a->ndim, b->ndim);
+                             "supported forms are [..., M, K] x [K, N]; got %d-D x %d-D", a->ndim,
+                             b->ndim);
     if (a->dims[a->ndim - 1] != b->dims[0])
         return fv__node_fail(m, n, FV_ERR_SHAPE, "inner dimensions differ (%lld vs %lld)",
                              (long long)a->dims[a->ndim - 1], (long long)b->dims[0]);

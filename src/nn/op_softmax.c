@@ -28,9 +28,12 @@ fv_status fv__op_softmax_run(fv_nn_model *m, fv__node *n) {
     size_t outer = 1, len = 1, inner = 1;
     for (int d = 0; d < x->ndim; d++) {
         size_t v = (size_t)x->dims[d];
-        if (d < n->i0) outer *= v;
-        else if (d == n->i0 || m->opset < 13) len *= v;
-        else inner *= v;
+        if (d < n->i0)
+            outer *= v;
+        else if (d == n->i0 || m->opset < 13)
+            len *= v;
+        else
+            inner *= v;
     }
     for (size_t o = 0; o < outer; o++) {
         for (size_t i = 0; i < inner; i++) {

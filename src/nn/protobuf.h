@@ -22,8 +22,8 @@ enum { FV_PB_VARINT = 0, FV_PB_FIXED64 = 1, FV_PB_BYTES = 2, FV_PB_FIXED32 = 5 }
 typedef struct fv__pb {
     const uint8_t *base;
     size_t pos, end;
-    size_t err_at;        /* offset of the first fault */
-    const char *err;      /* static description of the first fault, NULL if none */
+    size_t err_at;   /* offset of the first fault */
+    const char *err; /* static description of the first fault, NULL if none */
 } fv__pb;
 
 void fv__pb_init(fv__pb *r, const uint8_t *base, size_t pos, size_t end);

@@ -32,7 +32,8 @@ static const char *check_current;
 #define CHECK_INT_EQ(a, b)                                                                         \
     do {                                                                                           \
         long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
-        if (check_a_ != check_b_) CHECK_FAIL("%s == %s: %lld != %lld", #a, #b, check_a_, check_b_); \
+        if (check_a_ != check_b_)                                                                  \
+            CHECK_FAIL("%s == %s: %lld != %lld", #a, #b, check_a_, check_b_);                      \
     } while (0)
 
 #define CHECK_STR_CONTAINS(hay, needle)                                                            \
@@ -46,7 +47,8 @@ static const char *check_current;
     do {                                                                                           \
         double check_a_ = (a), check_b_ = (b);                                                     \
         if (!(fabs(check_a_ - check_b_) <= (tol)))                                                 \
-            CHECK_FAIL("%s ~ %s: %.9g vs %.9g (tol %g)", #a, #b, check_a_, check_b_, (double)(tol)); \
+            CHECK_FAIL("%s ~ %s: %.9g vs %.9g (tol %g)", #a, #b, check_a_, check_b_,               \
+                       (double)(tol));                                                             \
     } while (0)
 
 #define RUN(fn)                                                                                    \

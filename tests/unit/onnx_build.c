@@ -19,12 +19,12 @@ typedef struct buf {
 
 struct ob_model {
     int packed;
-    buf opsets;  /* encoded opset_import fields of the ModelProto */
-    buf nodes;   /* encoded node fields of the GraphProto */
+    buf opsets; /* encoded opset_import fields of the ModelProto */
+    buf nodes;  /* encoded node fields of the GraphProto */
     buf inits;
     buf inputs;
     buf outputs;
-    buf cur;     /* the NodeProto being built (without its key/length) */
+    buf cur; /* the NodeProto being built (without its key/length) */
     int has_cur;
 };
 
@@ -180,8 +180,7 @@ void ob_init_float(ob_model *b, const char *name, int ndim, const int64_t *dims,
     ob_init_raw(b, name, OB_FLOAT, ndim, dims, v, count_of(ndim, dims) * sizeof(float));
 }
 
-void ob_init_int64(ob_model *b, const char *name, int ndim, const int64_t *dims,
-                   const int64_t *v) {
+void ob_init_int64(ob_model *b, const char *name, int ndim, const int64_t *dims, const int64_t *v) {
     ob_init_raw(b, name, OB_INT64, ndim, dims, v, count_of(ndim, dims) * sizeof(int64_t));
 }
 

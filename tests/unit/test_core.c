@@ -57,9 +57,9 @@ static void test_size_arith(void) {
     CHECK(fv_size_mul(SIZE_MAX, 1, &out) && out == SIZE_MAX);
     out = 7;
     CHECK(!fv_size_mul(SIZE_MAX, 2, &out) && out == 7);
-    CHECK(!fv_size_mul((size_t)1 << (sizeof(size_t) * 4), (size_t)1 << (sizeof(size_t) * 4),
-                       &out) &&
-          out == 7);
+    CHECK(
+        !fv_size_mul((size_t)1 << (sizeof(size_t) * 4), (size_t)1 << (sizeof(size_t) * 4), &out) &&
+        out == 7);
     CHECK(fv_size_mul(SIZE_MAX / 3, 3, &out) && out == SIZE_MAX / 3 * 3);
     CHECK(!fv_size_mul(SIZE_MAX / 3 + 1, 3, &out));
     CHECK(fv_size_add(1, 2, &out) && out == 3);

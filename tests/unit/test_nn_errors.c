@@ -527,8 +527,8 @@ static long oom_sweep(const char *what, const unsigned char *data, size_t len, l
         fv_set_allocator(NULL);
         if (live != 0) CHECK_FAIL("%s: failing allocation %ld leaked %ld blocks", what, n, live);
         if (ok) {
-            if (g_alloc_count >= n) CHECK_FAIL("%s: open succeeded despite failing allocation %ld",
-                                               what, n);
+            if (g_alloc_count >= n)
+                CHECK_FAIL("%s: open succeeded despite failing allocation %ld", what, n);
             break;
         }
         fails++;

@@ -42,8 +42,10 @@ static double run_fixture(const char *fixture, const char *cpu_max, int referenc
         CHECK_FAIL("cannot read fixture %s", path);
         return 1e9;
     }
-    if (cpu_max) setenv("FV_CPU_MAX", cpu_max, 1);
-    else unsetenv("FV_CPU_MAX");
+    if (cpu_max)
+        setenv("FV_CPU_MAX", cpu_max, 1);
+    else
+        unsetenv("FV_CPU_MAX");
     char mpath[1024];
     snprintf(mpath, sizeof mpath, "%s/%s.onnx", models_dir(), model);
     fv_nn_options opt = {threads};
@@ -94,9 +96,9 @@ static double run_fixture(const char *fixture, const char *cpu_max, int referenc
         }
         double rel = maxdiff / (maxref > 0 ? maxref : 1.0);
         if (!(rel <= 1e-4))
-            CHECK_FAIL("%s output %s (%s%s): max diff %.3g, max |ref| %.3g, relative %.3g",
-                       fixture, out.name, fv_nn_kernel_name(m), reference ? ", reference" : "",
-                       maxdiff, maxref, rel);
+            CHECK_FAIL("%s output %s (%s%s): max diff %.3g, max |ref| %.3g, relative %.3g", fixture,
+                       out.name, fv_nn_kernel_name(m), reference ? ", reference" : "", maxdiff,
+                       maxref, rel);
         if (!(rel <= worst)) worst = rel;
     }
 out:

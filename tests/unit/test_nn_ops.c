@@ -194,9 +194,12 @@ static void test_prelu(void) {
 static void test_binary_broadcast(void) {
     const char *ops[4] = {"Add", "Sub", "Mul", "Div"};
     int64_t xd[4] = {2, 3, 4, 5};
-    struct { int nd; int64_t d[4]; } cs[] = {
-        {4, {2, 3, 4, 5}}, {1, {5}}, {3, {3, 1, 1}}, {0, {0}}, {4, {2, 1, 4, 1}},
-        {2, {4, 1}}, {4, {1, 3, 1, 5}}, {1, {1}},
+    struct {
+        int nd;
+        int64_t d[4];
+    } cs[] = {
+        {4, {2, 3, 4, 5}}, {1, {5}},    {3, {3, 1, 1}},    {0, {0}},
+        {4, {2, 1, 4, 1}}, {2, {4, 1}}, {4, {1, 3, 1, 5}}, {1, {1}},
     };
     float x[120], c[120], want[120];
     fill_rand(x, 120);
@@ -248,7 +251,7 @@ static void test_binary_int64(void) {
     int64_t two = 2, div[4] = {4, 1, 1, 1}, sub[4] = {0, 0, 4, 5}, zero = 0;
     ob_model *b = ob_new(13);
     ob_input(b, "x", 4, xd);
-    ob_init_int64(b, "two", 1, one, &two);   /* [1]: broadcast */
+    ob_init_int64(b, "two", 1, one, &two); /* [1]: broadcast */
     ob_init_int64(b, "div", 1, four, div);
     ob_init_int64(b, "sub", 1, four, sub);
     ob_init_int64(b, "zero", 0, NULL, &zero); /* scalar */
@@ -270,7 +273,7 @@ static void test_binary_int64(void) {
 static void test_batchnorm(void) {
     int64_t xd[4] = {2, 3, 4, 5}, cd[1] = {3};
     float x[120], want[120], g[3] = {1.5f, -0.5f, 2.0f}, be[3] = {0.1f, 0.2f, -0.3f},
-                            mu[3] = {0.3f, -0.2f, 0.0f}, var[3] = {0.5f, 2.0f, 1.0f};
+                             mu[3] = {0.3f, -0.2f, 0.0f}, var[3] = {0.5f, 2.0f, 1.0f};
     fill_rand(x, 120);
     float eps = 1e-3f;
     for (size_t i = 0; i < 120; i++) {
@@ -295,8 +298,10 @@ static void test_gemm(void) {
     fill_rand(a, M * K);
     fill_rand(w, K * N);
     fill_rand(c, M * N);
-    struct { int nd; int64_t d[2]; } cs[] = {{1, {N}}, {2, {M, 1}}, {2, {M, N}}, {2, {1, N}},
-                                           {0, {0}}, {-1, {0}}};
+    struct {
+        int nd;
+        int64_t d[2];
+    } cs[] = {{1, {N}}, {2, {M, 1}}, {2, {M, N}}, {2, {1, N}}, {0, {0}}, {-1, {0}}};
     for (int ta = 0; ta < 2; ta++) {
         for (int tb = 0; tb < 2; tb++) {
             for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
@@ -359,9 +364,12 @@ static void test_matmul(void) {
             }
         int64_t ad[3], yd[3], wd[2] = {K, N};
         if (nd == 3) {
-            ad[0] = 2; ad[1] = 3; ad[2] = K;
+            ad[0] = 2;
+            ad[1] = 3;
+            ad[2] = K;
         } else {
-            ad[0] = rows; ad[1] = K;
+            ad[0] = rows;
+            ad[1] = K;
         }
         memcpy(yd, ad, sizeof yd);
         yd[nd - 1] = N;
@@ -395,14 +403,15 @@ static void test_softmax(void) {
     float x[24], want[24];
     fill_rand(x, 24);
     for (int i = 0; i < 24; i++) x[i] *= 4.0f;
-    struct { int opset, axis; size_t outer, len, inner; } cs[] = {
-        {9, 1, 2, 12, 1},   /* opset < 13: coerced to [2, 12] */
-        {9, 2, 6, 4, 1},
-        {11, -2, 2, 12, 1},
-        {9, 99, 0, 0, 0},   /* default axis (1) when attribute left out: see below */
-        {13, 1, 2, 3, 4},   /* opset 13: along axis 1 only */
-        {13, -1, 6, 4, 1},
-        {13, 0, 1, 2, 12},
+    struct {
+        int opset, axis;
+        size_t outer, len, inner;
+    } cs[] = {
+        {9, 1, 2, 12, 1}, /* opset < 13: coerced to [2, 12] */
+        {9, 2, 6, 4, 1},   {11, -2, 2, 12, 1},
+        {9, 99, 0, 0, 0}, /* default axis (1) when attribute left out: see below */
+        {13, 1, 2, 3, 4}, /* opset 13: along axis 1 only */
+        {13, -1, 6, 4, 1}, {13, 0, 1, 2, 12},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         ob_model *b = ob_new(cs[i].opset);
@@ -483,8 +492,13 @@ static void test_reshape(void) {
     int64_t xd[4] = {2, 3, 4, 5}, sd[1] = {3};
     float x[120];
     fill_rand(x, 120);
-    struct { int64_t s[3]; int64_t y[3]; } cs[] = {
-        {{0, -1, 5}, {2, 12, 5}}, {{-1, 0, 10}, {4, 3, 10}}, {{6, 4, 5}, {6, 4, 5}},
+    struct {
+        int64_t s[3];
+        int64_t y[3];
+    } cs[] = {
+        {{0, -1, 5}, {2, 12, 5}},
+        {{-1, 0, 10}, {4, 3, 10}},
+        {{6, 4, 5}, {6, 4, 5}},
         {{0, 0, -1}, {2, 3, 20}},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
@@ -518,8 +532,10 @@ static void test_flatten(void) {
     int64_t xd[4] = {2, 3, 4, 5};
     float x[120];
     fill_rand(x, 120);
-    struct { int axis; int64_t y[2]; } cs[] = {{0, {1, 120}}, {1, {2, 60}}, {2, {6, 20}},
-                                              {-1, {24, 5}}, {4, {120, 1}}};
+    struct {
+        int axis;
+        int64_t y[2];
+    } cs[] = {{0, {1, 120}}, {1, {2, 60}}, {2, {6, 20}}, {-1, {24, 5}}, {4, {120, 1}}};
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         ob_model *b = ob_new(13);
         ob_input(b, "x", 4, xd);
@@ -626,8 +642,14 @@ static void test_slice(void) {
         /* axis 2 from 3 down to (excluding) 0 by -2: 3, 1 */
         {1, {3}, {0}, {2}, {-2}, {0, 0, 3, 0}, {1, 1, -2, 1}, {2, 3, 2, 5}},
         /* axis -1 by 2 from 0; axis 0 from 1 to end; axis 1 start past end clamps, step -1 */
-        {3, {0, 1, 10}, {INT64_MAX, 5, 0}, {-1, 0, 1}, {2, 1, -1}, {1, 2, 0, 0},
-         {1, -1, 1, 2}, {1, 2, 4, 3}},
+        {3,
+         {0, 1, 10},
+         {INT64_MAX, 5, 0},
+         {-1, 0, 1},
+         {2, 1, -1},
+         {1, 2, 0, 0},
+         {1, -1, 1, 2},
+         {1, 2, 4, 3}},
         /* empty along axis 1 when start == end */
         {1, {2}, {2}, {1}, {1}, {0, 2, 0, 0}, {1, 1, 1, 1}, {2, 0, 4, 5}},
         /* step larger than the axis */
@@ -812,8 +834,10 @@ static void test_constant(void) {
         b = ob_new(13);
         ob_input(b, "x", 2, xd);
         ob_node(b, "Constant", "c", "", "s");
-        if (pass == 0) ob_attr_ints(b, "value_ints", 2, shp);
-        else ob_attr_tensor_int64(b, "value", 1, two, shp);
+        if (pass == 0)
+            ob_attr_ints(b, "value_ints", 2, shp);
+        else
+            ob_attr_tensor_int64(b, "value", 1, two, shp);
         ob_node(b, "Reshape", "reshape", "x,s", "y");
         ob_output(b, "y");
         check_model("constant ints", b, x, 6, 2, shp, x);
@@ -824,7 +848,7 @@ static void test_constant(void) {
 
 typedef struct conv_case {
     int batch, cin, cout, group;
-    int ih, iw;   /* ih == 0: 1-D conv */
+    int ih, iw; /* ih == 0: 1-D conv */
     int kh, kw, sh, sw, dh, dw;
     int pt, pl, pb, pr;
     const char *auto_pad; /* NULL: explicit pads */
@@ -847,20 +871,20 @@ static const conv_case g_convs[] = {
     {1, 3, 8, 1, 16, 47, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, "SAME_UPPER", 1},
     {1, 5, 3, 1, 17, 50, 3, 3, 1, 1, 3, 3, 0, 0, 0, 0, "VALID", 1},
     {1, 3, 4, 1, 11, 65, 3, 5, 3, 1, 1, 3, 1, 2, 1, 2, NULL, 1},
-    {1, 3, 6, 3, 10, 21, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, NULL, 1},  /* channel multiplier 2 */
+    {1, 3, 6, 3, 10, 21, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, NULL, 1}, /* channel multiplier 2 */
     {1, 16, 33, 1, 8, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, 1},
     {2, 3, 16, 1, 7, 65, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, 1},
     {1, 8, 8, 2, 6, 9, 5, 5, 1, 2, 1, 1, 2, 2, 2, 2, "SAME_LOWER", 1},
-    {1, 1, 1, 1, 5, 5, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, NULL, 1},   /* 1x1 output */
-    {1, 5, 5, 5, 7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, NULL, 1},   /* window = whole plane */
+    {1, 1, 1, 1, 5, 5, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, NULL, 1}, /* 1x1 output */
+    {1, 5, 5, 5, 7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, NULL, 1}, /* window = whole plane */
     {2, 19, 19, 19, 3, 9, 3, 9, 1, 1, 1, 1, 0, 0, 0, 0, NULL, 0},
-    {1, 9, 9, 9, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, 1},   /* small depthwise planes */
+    {1, 9, 9, 9, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, 1}, /* small depthwise planes */
     {1, 6, 6, 6, 10, 6, 3, 3, 1, 1, 2, 2, 2, 1, 0, 2, NULL, 1},
     {2, 5, 5, 5, 5, 4, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, "SAME_UPPER", 1},
     {1, 11, 11, 11, 6, 13, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, NULL, 1},
-    {2, 5, 7, 1, 0, 45, 1, 3, 1, 2, 1, 2, 0, 1, 0, 2, NULL, 1},  /* 1-D */
+    {2, 5, 7, 1, 0, 45, 1, 3, 1, 2, 1, 2, 0, 1, 0, 2, NULL, 1},         /* 1-D */
     {1, 4, 4, 4, 0, 30, 1, 4, 1, 1, 1, 1, 0, 0, 0, 0, "SAME_UPPER", 1}, /* 1-D depthwise */
-    {1, 6, 3, 1, 0, 19, 1, 1, 1, 3, 1, 1, 0, 0, 0, 0, NULL, 0},   /* 1-D 1x1 stride 3 */
+    {1, 6, 3, 1, 0, 19, 1, 1, 1, 3, 1, 1, 0, 0, 0, 0, NULL, 0},         /* 1-D 1x1 stride 3 */
 };
 
 enum { ACT_NONE, ACT_RELU, ACT_PRELU, ACT_BN, ACT_BN_PRELU, ACT_COUNT };
@@ -1018,13 +1042,14 @@ static void conv_case_run(size_t ci) {
         size_t len;
         unsigned char *bytes = conv_model_bytes(c, &d, act, &len);
         for (int cpu = 0; cpu < 3; cpu++) {
-            if (cpus[cpu]) setenv("FV_CPU_MAX", cpus[cpu], 1);
-            else unsetenv("FV_CPU_MAX");
+            if (cpus[cpu])
+                setenv("FV_CPU_MAX", cpus[cpu], 1);
+            else
+                unsetenv("FV_CPU_MAX");
             for (int ref = 0; ref < 2; ref++) {
                 char what[160];
-                snprintf(what, sizeof what, "conv case %zu act %s cpu %s%s", ci,
-                         g_act_names[act], cpus[cpu] ? cpus[cpu] : "best",
-                         ref ? " reference" : "");
+                snprintf(what, sizeof what, "conv case %zu act %s cpu %s%s", ci, g_act_names[act],
+                         cpus[cpu] ? cpus[cpu] : "best", ref ? " reference" : "");
                 fv_nn_model *m = NULL;
                 fv_status st = fv_nn_open_memory(bytes, len, NULL, &m);
                 if (st != FV_OK) {
@@ -1122,7 +1147,9 @@ static void test_resize_small(void) {
     fv_nn_model *m = open_built(b);
     if (m == NULL) return;
     float x[2 * 3 * 12 * 10], want[8];
-    struct { int n, h, w; } sizes[3] = {{1, 8, 8}, {2, 12, 10}, {1, 5, 7}};
+    struct {
+        int n, h, w;
+    } sizes[3] = {{1, 8, 8}, {2, 12, 10}, {1, 5, 7}};
     for (int s = 0; s < 3; s++) {
         int64_t nd[4] = {sizes[s].n, 3, sizes[s].h, sizes[s].w};
         if (s > 0) {

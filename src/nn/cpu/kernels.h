@@ -27,9 +27,8 @@
 typedef struct fv__kernels {
     const char *name;
     int mr, nr;
-    void (*gemm_tile)(int k, const float *a_panel, const float *b, size_t ldb, float *c,
-                      size_t ldc, int rows, int cols, const float *bias, int act,
-                      const float *slope);
+    void (*gemm_tile)(int k, const float *a_panel, const float *b, size_t ldb, float *c, size_t ldc,
+                      int rows, int cols, const float *bias, int act, const float *slope);
     /*
      * One depthwise output channel from a padded input plane stored as `s` column phases per row
      * (phase q of a padded row holds its columns q, q+s, q+2s...; each phase is phase_len floats,
@@ -53,16 +52,16 @@ typedef struct fv__kernels {
      * w holds cin*9 weights. Used by the direct path for first layers.
      */
     void (*direct3x3)(const float *planes, size_t plane_stride, int cin, int phase_len, int s,
-                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias,
-                      int act, float slope, float *out);
+                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias, int act,
+                      float slope, float *out);
     /*
      * Depthwise conv on a block of vw channels stored channel-innermost: in is [ph][pw][vw]
      * (padding included), w is [kh*kw][vw], bias and slope are [vw]; out is [oh][ow][vw].
      * For small planes, where one channel per vector would leave lanes idle.
      */
     void (*dw_block)(const float *in, int pw, int oh, int ow, int sh, int sw, int kh, int kw,
-                     int dh, int dw, const float *w, const float *bias, int act,
-                     const float *slope, float *out);
+                     int dh, int dw, const float *w, const float *bias, int act, const float *slope,
+                     float *out);
     int vw; /* floats per vector: the channel block of dw_block */
     float (*dot)(const float *a, const float *b, size_t n);
     void (*axpy)(float a, const float *x, float *y, size_t n); /* y += a*x */

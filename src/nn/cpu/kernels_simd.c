@@ -17,18 +17,18 @@
 #endif
 
 #if FV_KERNEL_ISA == 3
-#define VW 16
-#define MR 8
+#define VW    16
+#define MR    8
 #define TABLE fv__kernels_avx512
 #define TNAME "avx512"
 #elif FV_KERNEL_ISA == 2
-#define VW 8
-#define MR 6
+#define VW    8
+#define MR    6
 #define TABLE fv__kernels_avx2
 #define TNAME "avx2"
 #else
-#define VW 4
-#define MR 6
+#define VW    4
+#define MR    6
 #define TABLE fv__kernels_generic
 #define TNAME "generic"
 #endif
@@ -72,8 +72,8 @@ static inline void store_row(float *dst, vf v0, vf v1, int cols) {
 
 /* Narrow tiles (cols <= VW): one vector of B per k, so small outputs waste no lanes. */
 static void gemm_tile_narrow(int k, const float *restrict a, const float *restrict b, size_t ldb,
-                             float *restrict c, size_t ldc, int rows, int cols,
-                             const float *bias, int act, const float *slope) {
+                             float *restrict c, size_t ldc, int rows, int cols, const float *bias,
+                             int act, const float *slope) {
     vf acc[MR];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) acc[r] = vsplat(0.0f);
@@ -92,8 +92,8 @@ static void gemm_tile_narrow(int k, const float *restrict a, const float *restri
 }
 
 static void gemm_tile(int k, const float *restrict a, const float *restrict b, size_t ldb,
-                      float *restrict c, size_t ldc, int rows, int cols, const float *bias,
-                      int act, const float *slope) {
+                      float *restrict c, size_t ldc, int rows, int cols, const float *bias, int act,
+                      const float *slope) {
     if (cols <= VW) {
         gemm_tile_narrow(k, a, b, ldb, c, ldc, rows, cols, bias, act, slope);
         return;
@@ -195,8 +195,8 @@ static void dw_flat(const float *buf, const int64_t *off, const float *w, int ta
 }
 
 static void direct3x3(const float *planes, size_t plane_stride, int cin, int phase_len, int s,
-                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias,
-                      int act, float slope, float *out) {
+                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias, int act,
+                      float slope, float *out) {
     size_t pl = (size_t)phase_len, row_len = (size_t)s * pl;
     size_t co[3];
     for (int kx = 0; kx < 3; kx++) {
@@ -266,16 +266,16 @@ static void dw_channel(const float *plane, int phase_len, int s, int oh, int ow,
 }
 
 static void dw_block(const float *in, int pw, int oh, int ow, int sh, int sw, int kh, int kw,
-                     int dh, int dw, const float *w, const float *bias, int act,
-                     const float *slope, float *out) {
+                     int dh, int dw, const float *w, const float *bias, int act, const float *slope,
+                     float *out) {
     vf bv = vload(bias), sv = vload(slope), zero = vsplat(0.0f);
     for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             vf acc = bv;
             const float *wp = w;
             for (int ky = 0; ky < kh; ky++) {
-                const float *row = in + ((size_t)(oy * sh + ky * dh) * (size_t)pw +
-                                         (size_t)(ox * sw)) * VW;
+                const float *row =
+                    in + ((size_t)(oy * sh + ky * dh) * (size_t)pw + (size_t)(ox * sw)) * VW;
                 for (int kx = 0; kx < kw; kx++, wp += VW)
                     acc += vload(wp) * vload(row + (size_t)(kx * dw) * VW);
             }
