@@ -145,9 +145,9 @@ enum {
     FV_CONV_PATH_GEMM = 0,
     FV_CONV_PATH_DEPTHWISE,       /* one channel per task, vectorised along rows */
     FV_CONV_PATH_DEPTHWISE_BLOCK, /* vw channels per task, vectorised across channels */
-    FV_CONV_PATH_DIRECT,          /* few input channels: sums of per-channel depthwise passes */
     FV_CONV_PATH_DEPTHWISE_FLAT,  /* small planes: phase-split, flattened, all rows per vector */
     FV_CONV_PATH_DEPTHWISE_DOT,   /* window == whole plane, 1x1 output: a dot per channel */
+    FV_CONV_PATH_GEMM_PLANES,     /* GEMM packed from padded phase planes of the input */
     FV_CONV_PATH_REFERENCE
 };
 

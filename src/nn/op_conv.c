@@ -231,11 +231,13 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
         fv_status st = fv__conv_fold_bn(m, n, &m->nodes[p->bn_node]);
         if (st != FV_OK) return st;
     }
-    if (p->group == 1 && p->cin <= 4 && (p->kh > 1 || p->kw > 1)) {
-        /* first layers (RGB or gray input): per-channel planes, no im2col */
-        p->path = FV_CONV_PATH_DIRECT;
-        n->scratch = (size_t)p->cin * plane_floats(p) * sizeof(float);
-        return FV_OK;
+    bool use_planes = false;
+    if (p->group == 1 && (p->kh > 1 || p->kw > 1)) {
+        /* padded, phase-split copies of the input channels make every im2col row of a panel
+         * a contiguous copy: no bounds checks, no strided gathers */
+        size_t bytes;
+        use_planes = fv_size_mul((size_t)p->cin, plane_floats(p) * sizeof(float), &bytes) &&
+                     bytes <= ((size_t)16 << 20);
     }
     if (p->group == p->cin && p->group == p->cout && p->group > 1 && p->oh == 1 && p->ow == 1 &&
         p->kh == p->ih && p->kw == p->iw && p->pad_t == 0 && p->pad_l == 0) {
@@ -303,6 +305,11 @@ fv_status fv__conv_finalize(fv_nn_model *m, fv__node *n) {
     }
     /* B panel (K x nr floats) plus the panel's output coordinates for im2col. */
     n->scratch = per * (size_t)nr * sizeof(float) + (size_t)nr * 2 * sizeof(int) + 64;
+    if (use_planes) {
+        /* thread 0's region starts with the shared planes; each thread's panel follows them */
+        p->path = FV_CONV_PATH_GEMM_PLANES;
+        n->scratch += (size_t)p->cin * plane_floats(p) * sizeof(float);
+    }
     return FV_OK;
 }
 
@@ -359,6 +366,8 @@ typedef struct conv_job {
     float *y;       /* this batch item, this group's first output channel */
     int g;
     bool direct_b; /* B is the input itself (1x1, stride 1, no padding) */
+    const float *planes; /* GEMM_PLANES: the padded input planes (in thread 0's scratch) */
+    size_t planes_bytes; /* offset of each thread's panel within its scratch region */
 } conv_job;
 
 static bool is_pointwise(const fv__conv_params *p) {
@@ -430,6 +439,39 @@ static void pack_b(const fv__conv_params *p, const float *x, int j0, int cols, i
     }
 }
 
+/* Packs panel columns [j0, j0 + cols) from padded phase planes: every row a contiguous run. */
+static void pack_b_planes(const fv__conv_params *p, const float *planes, int j0, int cols, int nr,
+                          float *panel) {
+    size_t pf = plane_floats(p), phase_len = plane_phase_len(p);
+    size_t row_len = (size_t)p->sw * phase_len;
+    for (int t0 = 0; t0 < cols;) {
+        int j = j0 + t0;
+        int oy = j / p->ow, ox0 = j % p->ow;
+        int run = p->ow - ox0;
+        if (run > cols - t0) run = cols - t0;
+        size_t k = 0;
+        for (int c = 0; c < p->cin; c++) {
+            const float *plane = planes + (size_t)c * pf;
+            for (int ky = 0; ky < p->kh; ky++) {
+                const float *row = plane + (size_t)(oy * p->sh + ky * p->dh) * row_len;
+                for (int kx = 0; kx < p->kw; kx++, k++) {
+                    int col = kx * p->dw;
+                    const float *src =
+                        row + (size_t)(col % p->sw) * phase_len + (size_t)(col / p->sw) + ox0;
+                    float *dst = panel + k * (size_t)nr + t0;
+                    for (int t = 0; t < run; t++) dst[t] = src[t];
+                }
+            }
+        }
+        t0 += run;
+    }
+    if (cols < nr) {
+        size_t K = (size_t)p->cin * (size_t)p->kh * (size_t)p->kw;
+        for (size_t k = 0; k < K; k++)
+            for (int t = cols; t < nr; t++) panel[k * (size_t)nr + t] = 0.0f;
+    }
+}
+
 static void conv_gemm_panel(void *ctx, int panel_index, int tid) {
     const conv_job *job = ctx;
     const fv__node *n = job->n;
@@ -449,6 +491,10 @@ static void conv_gemm_panel(void *ctx, int panel_index, int tid) {
     if (job->direct_b && cols == nr) {
         b = job->x + j0;
         ldb = (size_t)N;
+    } else if (job->planes != NULL) {
+        panel = (float *)((unsigned char *)panel + job->planes_bytes);
+        pack_b_planes(p, job->planes, j0, cols, nr, panel);
+        b = panel;
     } else {
         pack_b(p, job->x, j0, cols, nr, panel, coords);
     }
@@ -537,31 +583,7 @@ static void conv_dw_channel(void *ctx, int ch, int tid) {
     float *out = job->y + ((size_t)b * (size_t)p->cout + (size_t)c) * (size_t)p->oh * (size_t)p->ow;
     job->m->k->dw_channel(plane, (int)plane_phase_len(p), p->sw, p->oh, p->ow, p->sh, p->kh, p->kw,
                           p->dh, p->dw, p->weight + (size_t)c * (size_t)p->kh * (size_t)p->kw,
-                          p->bias[c], n->act, slope, 0, out);
-}
-
-/* Direct path: one output channel per task, summing one depthwise pass per input channel. */
-static void conv_direct_out(void *ctx, int o, int tid) {
-    const dw_job *job = ctx;
-    const fv__node *n = job->n;
-    const fv__conv_params *p = &n->conv;
-    (void)tid;
-    size_t taps = (size_t)p->kh * (size_t)p->kw, pf = plane_floats(p);
-    float slope = n->act == FV_ACT_PRELU ? n->act_slope[o] : 0.0f;
-    float *out = job->y + (size_t)o * (size_t)p->oh * (size_t)p->ow;
-    if (p->kh == 3 && p->kw == 3) {
-        job->m->k->direct3x3(
-            job->m->scratch, pf, p->cin, (int)plane_phase_len(p), p->sw, p->oh, p->ow, p->sh, p->dh,
-            p->dw, p->weight + (size_t)o * (size_t)p->cin * taps, p->bias[o], n->act, slope, out);
-        return;
-    }
-    for (int c = 0; c < p->cin; c++) {
-        bool last = c == p->cin - 1;
-        job->m->k->dw_channel(job->m->scratch + (size_t)c * pf, (int)plane_phase_len(p), p->sw,
-                              p->oh, p->ow, p->sh, p->kh, p->kw, p->dh, p->dw,
-                              p->weight + ((size_t)o * (size_t)p->cin + (size_t)c) * taps,
-                              p->bias[o], last ? n->act : FV_ACT_NONE, slope, c > 0, out);
-    }
+                          p->bias[c], n->act, slope, out);
 }
 
 static void conv_dw_flat(void *ctx, int ch, int tid) {
@@ -676,24 +698,10 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
         return FV_OK;
     }
     if (p->path == FV_CONV_PATH_DEPTHWISE_BLOCK || p->path == FV_CONV_PATH_DEPTHWISE ||
-        p->path == FV_CONV_PATH_DIRECT || p->path == FV_CONV_PATH_DEPTHWISE_FLAT) {
+        p->path == FV_CONV_PATH_DEPTHWISE_FLAT) {
         /* zero each thread's plane once: the padding stays zero across channels */
         for (int t = 0; t < fv__pool_threads(m->pool); t++)
             memset((unsigned char *)m->scratch + (size_t)t * m->scratch_size, 0, n->scratch);
-    }
-    if (p->path == FV_CONV_PATH_DIRECT) {
-        /* all input planes of one batch item are filled first (thread 0's scratch), then the
-         * output channels are spread over the pool; they only read the planes */
-        size_t pf = plane_floats(p), in_plane = (size_t)p->ih * (size_t)p->iw;
-        size_t out_plane = (size_t)p->oh * (size_t)p->ow;
-        for (int b = 0; b < p->batch; b++) {
-            for (int c = 0; c < p->cin; c++)
-                fill_plane(p, x + ((size_t)b * (size_t)p->cin + (size_t)c) * in_plane,
-                           m->scratch + (size_t)c * pf);
-            dw_job job = {m, n, x, y + (size_t)b * (size_t)p->cout * out_plane, {0}};
-            fv__pool_run(m->pool, p->cout, conv_direct_out, &job);
-        }
-        return FV_OK;
     }
     if (p->path == FV_CONV_PATH_DEPTHWISE_DOT) {
         size_t taps = (size_t)p->kh * (size_t)p->kw;
@@ -726,6 +734,20 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
     int nr = m->k->nr;
     int N = p->oh * p->ow;
     int panels = (N + nr - 1) / nr;
+    if (p->path == FV_CONV_PATH_GEMM_PLANES) {
+        size_t pf = plane_floats(p), in_plane = (size_t)p->ih * (size_t)p->iw;
+        size_t planes_bytes = (size_t)p->cin * pf * sizeof(float);
+        memset(m->scratch, 0, planes_bytes);
+        for (int b = 0; b < p->batch; b++) {
+            for (int c = 0; c < p->cin; c++)
+                fill_plane(p, x + ((size_t)b * (size_t)p->cin + (size_t)c) * in_plane,
+                           m->scratch + (size_t)c * pf);
+            conv_job job = {m, n, NULL, y + (size_t)b * (size_t)p->cout * (size_t)N, 0, false,
+                            m->scratch, planes_bytes};
+            fv__pool_run(m->pool, panels, conv_gemm_panel, &job);
+        }
+        return FV_OK;
+    }
     size_t in_plane = (size_t)p->ih * (size_t)p->iw, out_plane = (size_t)N;
     int cg = p->cin / p->group, mg = p->cout / p->group;
     for (int b = 0; b < p->batch; b++) {
@@ -735,7 +757,7 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
                             x + ((size_t)b * (size_t)p->cin + (size_t)(g * cg)) * in_plane,
                             y + ((size_t)b * (size_t)p->cout + (size_t)(g * mg)) * out_plane,
                             g,
-                            is_pointwise(p)};
+                            is_pointwise(p), NULL, 0};
             fv__pool_run(m->pool, panels, conv_gemm_panel, &job);
         }
     }

@@ -33,12 +33,11 @@ typedef struct fv__kernels {
      * One depthwise output channel from a padded input plane stored as `s` column phases per row
      * (phase q of a padded row holds its columns q, q+s, q+2s...; each phase is phase_len floats,
      * a row is s*phase_len floats, the last FV_DW_SLACK of each phase readable padding).
-     * Writes oh x ow floats to out, with bias and activation; with `accumulate` the taps are
-     * added to what out holds (bias ignored), so a direct conv sums its input channels.
+     * Writes oh x ow floats to out, with bias and activation.
      */
     void (*dw_channel)(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
-                       int accumulate, float *out);
+                       float *out);
     /*
      * Depthwise conv of one channel over a flattened, phase-split padded plane: out[i] = bias +
      * sum over taps t of w[t] * buf[off[t] + i], for i in [0, len) rounded up to whole vectors
@@ -46,14 +45,6 @@ typedef struct fv__kernels {
      */
     void (*dw_flat)(const float *buf, const int64_t *off, const float *w, int taps, size_t len,
                     float bias, int act, float slope, float *out);
-    /*
-     * A 3x3 conv over `cin` input planes (same layout as dw_channel's, `plane_stride` floats
-     * apart) into one output channel: 9*cin FMAs per output vector, accumulators in registers.
-     * w holds cin*9 weights. Used by the direct path for first layers.
-     */
-    void (*direct3x3)(const float *planes, size_t plane_stride, int cin, int phase_len, int s,
-                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias, int act,
-                      float slope, float *out);
     /*
      * Depthwise conv on a block of vw channels stored channel-innermost: in is [ph][pw][vw]
      * (padding included), w is [kh*kw][vw], bias and slope are [vw]; out is [oh][ow][vw].

@@ -125,8 +125,7 @@ static void gemm_tile(int k, const float *restrict a, const float *restrict b, s
 
 /* 3x3 taps: one pass per output row, nine FMAs per vector, whole-vector reads into the slack. */
 static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, int sh, int dh,
-                  int dw, const float *w, float bias, int act, float slope, int accumulate,
-                  float *out) {
+                  int dw, const float *w, float bias, int act, float slope, float *out) {
     size_t row_len = (size_t)s * phase_len;
     size_t co[3];
     for (int kx = 0; kx < 3; kx++) {
@@ -142,15 +141,6 @@ static void dw3x3(const float *plane, size_t phase_len, int s, int oh, int ow, i
         float *o = out + (size_t)oy * (size_t)ow;
         for (int x = 0; x < ow; x += VW) {
             vf acc = bv;
-            if (accumulate) {
-                if (x + VW <= ow) {
-                    acc = vload(o + x);
-                } else {
-                    float tmp[VW] = {0};
-                    memcpy(tmp, o + x, (size_t)(ow - x) * sizeof(float));
-                    acc = vload(tmp);
-                }
-            }
             acc += wv[0] * vload(r0 + co[0] + x);
             acc += wv[1] * vload(r0 + co[1] + x);
             acc += wv[2] * vload(r0 + co[2] + x);
@@ -194,60 +184,17 @@ static void dw_flat(const float *buf, const int64_t *off, const float *w, int ta
     }
 }
 
-static void direct3x3(const float *planes, size_t plane_stride, int cin, int phase_len, int s,
-                      int oh, int ow, int sh, int dh, int dw, const float *w, float bias, int act,
-                      float slope, float *out) {
-    size_t pl = (size_t)phase_len, row_len = (size_t)s * pl;
-    size_t co[3];
-    for (int kx = 0; kx < 3; kx++) {
-        int col = kx * dw;
-        co[kx] = (size_t)(col % s) * pl + (size_t)(col / s);
-    }
-    vf bv = vsplat(bias);
-    for (int oy = 0; oy < oh; oy++) {
-        float *o = out + (size_t)oy * (size_t)ow;
-        size_t r0off = (size_t)(oy * sh) * row_len, dr = (size_t)dh * row_len;
-        for (int x = 0; x < ow; x += VW) {
-            vf acc = bv;
-            const float *wp = w;
-            for (int c = 0; c < cin; c++, wp += 9) {
-                const float *r0 = planes + (size_t)c * plane_stride + r0off + x;
-                const float *r1 = r0 + dr, *r2 = r1 + dr;
-                acc += vsplat(wp[0]) * vload(r0 + co[0]);
-                acc += vsplat(wp[1]) * vload(r0 + co[1]);
-                acc += vsplat(wp[2]) * vload(r0 + co[2]);
-                acc += vsplat(wp[3]) * vload(r1 + co[0]);
-                acc += vsplat(wp[4]) * vload(r1 + co[1]);
-                acc += vsplat(wp[5]) * vload(r1 + co[2]);
-                acc += vsplat(wp[6]) * vload(r2 + co[0]);
-                acc += vsplat(wp[7]) * vload(r2 + co[1]);
-                acc += vsplat(wp[8]) * vload(r2 + co[2]);
-            }
-            acc = vact(acc, act, slope);
-            if (x + VW <= ow) {
-                vstore(o + x, acc);
-            } else {
-                float tmp[VW];
-                vstore(tmp, acc);
-                memcpy(o + x, tmp, (size_t)(ow - x) * sizeof(float));
-            }
-        }
-    }
-}
-
 static void dw_channel(const float *plane, int phase_len, int s, int oh, int ow, int sh, int kh,
                        int kw, int dh, int dw, const float *w, float bias, int act, float slope,
-                       int accumulate, float *out) {
+                       float *out) {
     if (kh == 3 && kw == 3) {
-        dw3x3(plane, (size_t)phase_len, s, oh, ow, sh, dh, dw, w, bias, act, slope, accumulate,
-              out);
+        dw3x3(plane, (size_t)phase_len, s, oh, ow, sh, dh, dw, w, bias, act, slope, out);
         return;
     }
     size_t row_len = (size_t)s * (size_t)phase_len;
     for (int oy = 0; oy < oh; oy++) {
         float *restrict o = out + (size_t)oy * (size_t)ow;
-        if (!accumulate)
-            for (int x = 0; x < ow; x++) o[x] = bias;
+        for (int x = 0; x < ow; x++) o[x] = bias;
         for (int ky = 0; ky < kh; ky++) {
             const float *r = plane + (size_t)(oy * sh + ky * dh) * row_len;
             for (int kx = 0; kx < kw; kx++) {
@@ -308,5 +255,5 @@ static void axpy(float a, const float *restrict x, float *restrict y, size_t n) 
 }
 
 const fv__kernels TABLE = {
-    TNAME, MR, NR, gemm_tile, dw_channel, dw_flat, direct3x3, dw_block, VW, dot, axpy,
+    TNAME, MR, NR, gemm_tile, dw_channel, dw_flat, dw_block, VW, dot, axpy,
 };
