@@ -23,10 +23,11 @@ function die(msg) {
 
 function usage() {
   return [
-    'usage: node bench/nn.js [--bin PATH] [--models DIR] [--runs N] [--ort-only] [--model-arg path|name]',
+    'usage: node bench/nn.js [--bin PATH] [--models DIR] [--runs N] [--rounds R] [--ort-only] [--model-arg path|name]',
     '  --bin PATH        fairvisit binary (default build-release/fairvisit)',
     '  --models DIR      folder with the .onnx files (default models/)',
-    '  --runs N          timed runs per model (default 200)',
+    '  --runs N          timed runs per model and round (default 200)',
+    '  --rounds R        alternating rounds of fairvisit and ORT per model (default 3)',
     '  --ort-only        measure ONNX Runtime only, skip the fairvisit binary',
     '  --model-arg KIND  what to pass as <model> to "fairvisit bench nn <model>":',
     '                    "path" = DIR/<model>.onnx (default), "name" = e.g. fr_detect',
@@ -39,6 +40,7 @@ function parseArgs(argv) {
     bin: path.join(REPO, 'build-release', 'fairvisit'),
     models: path.join(REPO, 'models'),
     runs: 200,
+    rounds: 3,
     ortOnly: false,
     modelArg: 'path',
   };
@@ -54,6 +56,10 @@ function parseArgs(argv) {
       const v = next();
       if (!/^[1-9][0-9]*$/.test(v)) die(`--runs needs a positive integer, got "${v}"`);
       opts.runs = Number(v);
+    } else if (a === '--rounds') {
+      const v = next();
+      if (!/^[1-9][0-9]*$/.test(v)) die(`--rounds needs a positive integer, got "${v}"`);
+      opts.rounds = Number(v);
     } else if (a === '--ort-only') opts.ortOnly = true;
     else if (a === '--model-arg') {
       opts.modelArg = next();
@@ -210,9 +216,20 @@ async function main() {
   const rows = [];
   for (let i = 0; i < MODELS.length; i++) {
     const model = MODELS[i];
-    process.stderr.write(`bench/nn.js: ${model} (${opts.runs} runs)...\n`);
-    const ours = opts.ortOnly ? null : runOurs(opts, model);
-    const ref = await runOrt(ort, opts, model, 0x5eed + i);
+    process.stderr.write(`bench/nn.js: ${model} (${opts.rounds} x ${opts.runs} runs)...\n`);
+    // Rounds alternate the two engines so that drift in machine load hits both alike; each
+    // reported figure is the median over rounds of the per-round figure.
+    const oursR = [];
+    const refR = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      if (!opts.ortOnly) oursR.push(runOurs(opts, model));
+      refR.push(await runOrt(ort, opts, model, 0x5eed + i));
+    }
+    const mid = (list, key) => median(list.map((x) => x[key]).sort((a, b) => a - b));
+    const ours = opts.ortOnly
+      ? null
+      : { median_ms: mid(oursR, 'median_ms'), p90_ms: mid(oursR, 'p90_ms'), peak_rss_mb: mid(oursR, 'peak_rss_mb') };
+    const ref = { median_ms: mid(refR, 'median_ms'), p90_ms: mid(refR, 'p90_ms') };
     rows.push({ model, ours, ref });
   }
 
@@ -231,7 +248,8 @@ async function main() {
   out.push('');
   out.push(
     `CPU: ${cpuModel()}; node ${process.version}; onnxruntime-node ${ortVersion} ` +
-      `(CPU EP, intra/inter-op threads 1, sequential); ${opts.runs} timed runs per model, single thread.`,
+      `(CPU EP, intra/inter-op threads 1, sequential); ${opts.rounds} alternating rounds of ` +
+      `${opts.runs} timed runs per model and engine (median of the round medians), single thread.`,
   );
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -23,6 +23,26 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/*
+ * Peak resident memory of this process image: VmHWM from /proc/self/status, which starts afresh
+ * at exec (getrusage's ru_maxrss keeps the parent's high-water mark across fork+exec, so a
+ * benchmark spawned from Node would report Node's memory). Falls back to ru_maxrss.
+ */
+static double peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f != NULL) {
+        char line[256];
+        long kb = -1;
+        while (fgets(line, sizeof line, f) != NULL)
+            if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+        fclose(f);
+        if (kb >= 0) return (double)kb / 1024.0;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -102,9 +122,7 @@ int fv_cli_bench_nn(int argc, char **argv) {
         int i90 = (int)((double)runs * 0.9);
         if (i90 >= runs) i90 = runs - 1;
         double p90 = t[i90];
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        double rss_mb = (double)ru.ru_maxrss / 1024.0;
+        double rss_mb = peak_rss_mb();
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
         printf("%s: median %.3f ms, p90 %.3f ms over %d runs, %d thread(s), kernels %s\n", base,
