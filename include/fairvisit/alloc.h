@@ -42,6 +42,10 @@ void fv_free(void *ptr);
 void *fv_aligned_alloc(size_t size);
 void fv_aligned_free(void *ptr);
 
+/* Overwrites n bytes at p with zeros in a way the compiler may not optimise away (for buffers
+ * that held pixels, templates or keys). NULL is fine. */
+void fv_wipe(void *p, size_t n);
+
 /* Copies `s` (borrowed) into a new fv_malloc'd string; NULL when out of memory. */
 char *fv_strdup(const char *s);
 

@@ -13,6 +13,12 @@ static void usage(FILE *f) {
                "  bench nn MODEL.onnx [--runs N] [--threads T] [--warmup W]\n"
                "      time the inference engine on one model; the last line is JSON\n"
                "      {model, median_ms, p90_ms, peak_rss_mb}\n"
+               "  faces IMG... [--json] [--threads T] [--models DIR]\n"
+               "      faces found, with quality, liveness and the reasons a face is not usable\n"
+               "  embed IMG... [--json] [--threads T] [--models DIR]\n"
+               "      the same plus each usable face's 512-d embedding\n"
+               "  compare A B [--json] [--models DIR]\n"
+               "      similarity of the largest usable faces, same (at the threshold), threshold\n"
                "  help      this text\n");
 }
 
@@ -28,6 +34,9 @@ int main(int argc, char **argv) {
                 argc >= 3 ? argv[2] : "");
         return 2;
     }
+    if (strcmp(argv[1], "faces") == 0) return fv_cli_faces(argc - 2, argv + 2);
+    if (strcmp(argv[1], "embed") == 0) return fv_cli_embed(argc - 2, argv + 2);
+    if (strcmp(argv[1], "compare") == 0) return fv_cli_compare(argc - 2, argv + 2);
     fprintf(stderr, "fairvisit: unknown command '%s' (try 'fairvisit help')\n", argv[1]);
     return 2;
 }

@@ -5,6 +5,7 @@
  * pointer is stored just before the aligned address so fv_aligned_free can return it.
  * Invariant: the installed allocator is never NULL (defaults to the C library's).
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "fairvisit/alloc.h"
 
 #include <stdint.h>
@@ -69,4 +70,8 @@ char *fv_strdup(const char *s) {
     char *d = fv_malloc(n);
     if (d != NULL) memcpy(d, s, n);
     return d;
+}
+
+void fv_wipe(void *p, size_t n) {
+    if (p != NULL && n > 0) explicit_bzero(p, n);
 }
