@@ -64,10 +64,10 @@ const char *fv_face_reason_code(int bit);
 const char *fv_face_reason_message(int bit);
 
 typedef struct fv_face_options {
-    const char *models_dir; /* folder holding fr_detect/landmark/feature/liveness.onnx */
-    float detect_threshold; /* face score to keep a detection; default 0.7 */
-    int min_face_px;        /* smallest face height (pixels) the detector must find; default 40 */
-    int min_usable_px;      /* quality gate: faces smaller than this are too small; default 48 */
+    const char *models_dir;   /* folder holding fr_detect/landmark/feature/liveness.onnx */
+    float detect_threshold;   /* face score to keep a detection; default 0.7 */
+    int min_face_px;          /* smallest face height (pixels) the detector must find; default 40 */
+    int min_usable_px;        /* quality gate: faces smaller than this are too small; default 48 */
     float liveness_threshold; /* quality gate: live below this; default see docs */
 } fv_face_options;
 
@@ -79,16 +79,16 @@ typedef struct fv_face_quality {
     float pitch;     /* (nose - eye line) / (mouth - eye line) - 0.5; 0 about level */
     float roll;      /* eye line angle, degrees */
     float template_norm; /* length of the raw embedding: low for faces the model cannot read */
-    float occlusion; /* 0..1 colour disagreement of lower face with upper face skin */
+    float occlusion;     /* 0..2: nose, chin or forehead unlike the cheeks' skin; above 1 covered */
 } fv_face_quality;
 
 typedef struct fv_face {
-    float box[4]; /* x1, y1, x2, y2 in image pixels */
-    float score;  /* detector confidence */
+    float box[4];          /* x1, y1, x2, y2 in image pixels */
+    float score;           /* detector confidence */
     float landmarks[5][2]; /* left eye, right eye, nose, left mouth corner, right mouth corner */
     float landmarks68[68][2];
     fv_face_quality quality;
-    float liveness; /* probability the face is live, 0..1 */
+    float liveness;   /* probability the face is live, 0..1 */
     unsigned reasons; /* FV_FACE_REASON bits; 0 when usable */
     int usable;
     int has_embedding;

@@ -135,8 +135,8 @@ static void face_text(strbuf *b, int i, const fv_face *f) {
 
 typedef struct job {
     const faces_args *a;
-    strbuf *out;  /* one per file */
-    int *failed;  /* one per file */
+    strbuf *out; /* one per file */
+    int *failed; /* one per file */
     int next;
     pthread_mutex_t mu;
     const char *open_error;
@@ -220,8 +220,12 @@ static int faces_or_embed(const char *cmd, int embed, int argc, char **argv) {
         return rc;
     }
     a.embed = embed;
-    job j = {&a, fv_calloc((size_t)a.n_files, sizeof(strbuf)),
-             fv_calloc((size_t)a.n_files, sizeof(int)), 0, PTHREAD_MUTEX_INITIALIZER, NULL};
+    job j = {&a,
+             fv_calloc((size_t)a.n_files, sizeof(strbuf)),
+             fv_calloc((size_t)a.n_files, sizeof(int)),
+             0,
+             PTHREAD_MUTEX_INITIALIZER,
+             NULL};
     if (j.out == NULL || j.failed == NULL) {
         fprintf(stderr, "fairvisit %s: out of memory\n", cmd);
         rc = 1;

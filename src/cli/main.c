@@ -13,6 +13,8 @@ static void usage(FILE *f) {
                "  bench nn MODEL.onnx [--runs N] [--threads T] [--warmup W]\n"
                "      time the inference engine on one model; the last line is JSON\n"
                "      {model, median_ms, p90_ms, peak_rss_mb}\n"
+               "  bench face IMG [--runs N] [--models DIR]\n"
+               "      time the whole face pipeline on one image; the last line is JSON\n"
                "  faces IMG... [--json] [--threads T] [--models DIR]\n"
                "      faces found, with quality, liveness and the reasons a face is not usable\n"
                "  embed IMG... [--json] [--threads T] [--models DIR]\n"
@@ -30,7 +32,8 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "bench") == 0) {
         if (argc >= 3 && strcmp(argv[2], "nn") == 0) return fv_cli_bench_nn(argc - 3, argv + 3);
-        fprintf(stderr, "fairvisit bench: unknown benchmark '%s' (known: nn)\n",
+        if (argc >= 3 && strcmp(argv[2], "face") == 0) return fv_cli_bench_face(argc - 3, argv + 3);
+        fprintf(stderr, "fairvisit bench: unknown benchmark '%s' (known: nn, face)\n",
                 argc >= 3 ? argv[2] : "");
         return 2;
     }

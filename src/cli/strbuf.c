@@ -45,11 +45,16 @@ void sb_printf(strbuf *b, const char *fmt, ...) {
 void sb_json_string(strbuf *b, const char *s) {
     sb_printf(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') sb_printf(b, "\\%c", *p);
-        else if (*p == '\n') sb_printf(b, "\\n");
-        else if (*p == '\t') sb_printf(b, "\\t");
-        else if (*p < 0x20) sb_printf(b, "\\u%04x", *p);
-        else sb_printf(b, "%c", *p);
+        if (*p == '"' || *p == '\\')
+            sb_printf(b, "\\%c", *p);
+        else if (*p == '\n')
+            sb_printf(b, "\\n");
+        else if (*p == '\t')
+            sb_printf(b, "\\t");
+        else if (*p < 0x20)
+            sb_printf(b, "\\u%04x", *p);
+        else
+            sb_printf(b, "%c", *p);
     }
     sb_printf(b, "\"");
 }

@@ -13,8 +13,8 @@
 
 /* The reference five points of the 112x112 template (eyes, nose, mouth corners). */
 static const double g_ref[5][2] = {
-    {38.2946, 51.6963}, {73.5318, 51.5014}, {56.0252, 71.7366}, {41.5493, 92.3655},
-    {70.7299, 92.2041},
+    {38.2946, 51.6963}, {73.5318, 51.5014}, {56.0252, 71.7366},
+    {41.5493, 92.3655}, {70.7299, 92.2041},
 };
 
 void fv__face_similarity_transform(const float pts5[5][2], double m[6]) {

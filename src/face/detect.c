@@ -16,6 +16,9 @@
 #include "face-impl.h"
 #include "fairvisit/alloc.h"
 
+/* Fraction of a tile shared with its neighbour. */
+#define FV__TILE_OVERLAP 0.3f
+
 typedef struct det_buf {
     fv__det *d;
     int n, cap;
@@ -35,13 +38,14 @@ static fv_status push(det_buf *b, const fv__det *d) {
 }
 
 /*
- * Runs the detector on region (x, y, w, h) of img, scaled by s (w * s <= 320, h * s <= 240),
+ * Runs the detector on region (x, y, w, h) of img, scaled by s across and sy down (w * s <= 320,
+ * h * sy <= 240; the aspect is kept, s == sy, which finds fewer false faces than stretching),
  * and appends detections in image coordinates. `inner` marks which region edges lie inside the
  * image (left, top, right, bottom): detections touching those are dropped.
  */
 static fv_status run_region(fv_face_engine *e, const fv_image *img, float x, float y, float w,
-                            float h, double s, const int inner[4], det_buf *out) {
-    int rw = (int)lround(w * s), rh = (int)lround(h * s);
+                            float h, double s, double sy, const int inner[4], det_buf *out) {
+    int rw = (int)lround(w * s), rh = (int)lround(h * sy);
     if (rw < 1) rw = 1;
     if (rh < 1) rh = 1;
     if (rw > FV__DET_W) rw = FV__DET_W;
@@ -80,8 +84,19 @@ static fv_status run_region(fv_face_engine *e, const fv_image *img, float x, flo
         if ((inner[0] && bx1 < edge) || (inner[1] && by1 < edge) ||
             (inner[2] && bx2 > (float)rw - edge) || (inner[3] && by2 > (float)rh - edge))
             continue;
-        fv__det d = {{(float)(x + bx1 / s), (float)(y + by1 / s), (float)(x + bx2 / s),
-                      (float)(y + by2 / s)},
+        /* a tile keeps only faces centred in its core (the tile less half the overlap on its
+         * inner sides): a face cut by a tile edge can give a box short of that edge, and the
+         * neighbouring tile, or the full view for large faces, sees the whole face */
+        float cx = (bx1 + bx2) / 2, cy = (by1 + by2) / 2;
+        float mx = (float)rw * FV__TILE_OVERLAP / 2, my = (float)rh * FV__TILE_OVERLAP / 2;
+        if ((inner[0] && cx < mx) || (inner[1] && cy < my) || (inner[2] && cx > (float)rw - mx) ||
+            (inner[3] && cy > (float)rh - my))
+            continue;
+        /* and only faces that fit in the overlap: larger ones belong to the full view */
+        if ((inner[0] || inner[2]) && bx2 - bx1 > (float)rw * FV__TILE_OVERLAP) continue;
+        if ((inner[1] || inner[3]) && by2 - by1 > (float)rh * FV__TILE_OVERLAP) continue;
+        fv__det d = {{(float)(x + bx1 / s), (float)(y + by1 / sy), (float)(x + bx2 / s),
+                      (float)(y + by2 / sy)},
                      sc};
         st = push(out, &d);
         if (st != FV_OK) return fv__face_fail(e, st, "too many detections");
@@ -131,7 +146,7 @@ fv_status fv__face_detect(fv_face_engine *e, const fv_image *img, fv__det **out,
     float W = (float)img->width, H = (float)img->height;
     double s_full = fmin((double)FV__DET_W / W, (double)FV__DET_H / H);
     const int none[4] = {0, 0, 0, 0};
-    fv_status st = run_region(e, img, 0.0f, 0.0f, W, H, s_full, none, &buf);
+    fv_status st = run_region(e, img, 0.0f, 0.0f, W, H, s_full, s_full, none, &buf);
     /* Tiles when a min_face_px face would be below the detector's smallest anchors. */
     double s_need = FV__DET_MIN_FACE / (double)e->opt.min_face_px;
     if (st == FV_OK && s_full < s_need) {
@@ -139,8 +154,9 @@ fv_status fv__face_detect(fv_face_engine *e, const fv_image *img, fv__det **out,
         float tw = (float)(FV__DET_W / s), th = (float)(FV__DET_H / s);
         if (tw > W) tw = W;
         if (th > H) th = H;
-        /* overlap: a quarter of a tile, at least the largest face the full view misses */
-        float stepx = tw * 0.75f, stepy = th * 0.75f;
+        /* tiles overlap by FV__TILE_OVERLAP of their size; faces larger than the overlap are
+         * large enough for the full view (checked: overlap * s_full / s >= min anchor) */
+        float stepx = tw * (1.0f - FV__TILE_OVERLAP), stepy = th * (1.0f - FV__TILE_OVERLAP);
         int nx = W > tw ? (int)ceilf((W - tw) / stepx) + 1 : 1;
         int ny = H > th ? (int)ceilf((H - th) / stepy) + 1 : 1;
         for (int ty = 0; ty < ny && st == FV_OK; ty++) {
@@ -148,7 +164,7 @@ fv_status fv__face_detect(fv_face_engine *e, const fv_image *img, fv__det **out,
                 float x0 = nx > 1 ? (W - tw) * (float)tx / (float)(nx - 1) : 0.0f;
                 float y0 = ny > 1 ? (H - th) * (float)ty / (float)(ny - 1) : 0.0f;
                 int inner[4] = {x0 > 0.5f, y0 > 0.5f, x0 + tw < W - 0.5f, y0 + th < H - 0.5f};
-                st = run_region(e, img, x0, y0, tw, th, s, inner, &buf);
+                st = run_region(e, img, x0, y0, tw, th, s, s, inner, &buf);
             }
         }
     }

@@ -20,17 +20,17 @@
 #define FV__DET_H 240
 /* Smallest face the detector finds reliably, in detector pixels (its smallest anchors). */
 #define FV__DET_MIN_FACE 16.0f
-#define FV__NMS_IOU 0.4f
+#define FV__NMS_IOU      0.4f
 
 /* Quality thresholds (docs/face-pipeline.md explains each). */
-#define FV__MIN_VISIBLE 0.90f    /* fraction of the face region inside the image */
-#define FV__MIN_SHARPNESS 0.060f /* normalised Laplacian energy of the aligned face */
-#define FV__MAX_YAW 0.35f
-#define FV__MAX_PITCH 0.22f
-#define FV__MAX_ROLL 40.0f
-#define FV__MIN_TEMPLATE_NORM 8.0f
-#define FV__MAX_OCCLUSION 0.50f
-#define FV__DEFAULT_LIVENESS 0.30f
+#define FV__MIN_VISIBLE       0.90f  /* fraction of the face region inside the image */
+#define FV__MIN_SHARPNESS     0.060f /* normalised Laplacian energy of the aligned face */
+#define FV__MAX_YAW           0.35f
+#define FV__MAX_PITCH         0.22f
+#define FV__MAX_ROLL          40.0f
+#define FV__MIN_TEMPLATE_NORM 2.5f
+#define FV__MAX_OCCLUSION     1.0f
+#define FV__DEFAULT_LIVENESS  0.10f
 
 struct fv_face_engine {
     char errmsg[256];

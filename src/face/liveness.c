@@ -10,7 +10,7 @@
 
 #include "face-impl.h"
 
-#define FV__LIVE_CLASS 1
+#define FV__LIVE_CLASS   0
 #define FV__LIVE_CONTEXT 2.7f
 
 fv_status fv__face_liveness(fv_face_engine *e, const fv_image *img, const float box[4],

@@ -56,7 +56,8 @@ void fv__face_pose(const float p[5][2], float *yaw, float *pitch, float *roll) {
     *roll = ang * 57.29578f;
     /* rotate into the eye-line frame */
     float c = cosf(-ang), s = sinf(-ang);
-    float nx = (p[2][0] - ex) * c - (p[2][1] - ey) * s, ny = (p[2][0] - ex) * s + (p[2][1] - ey) * c;
+    float nx = (p[2][0] - ex) * c - (p[2][1] - ey) * s,
+          ny = (p[2][0] - ex) * s + (p[2][1] - ey) * c;
     float mxr = (mx - ex) * c - (my - ey) * s, myr = (mx - ex) * s + (my - ey) * c;
     (void)mxr;
     *yaw = nx / iod;
@@ -94,12 +95,18 @@ static double chroma_dist(patch a, patch b) {
 }
 
 float fv__face_occlusion(const fv_image *a) {
-    /* Skin references under the eyes (left, right); the lower face (mouth, chin) and the nose
-     * must match one of them. A mask, scarf, hand in a glove or phone changes the colour. */
+    /* Skin references under the eyes (left, right). The chin and the nose must match one of
+     * them (a mask or scarf does not), and so must the forehead (a helmet or cap does not).
+     * Each distance is divided by the largest value seen on uncovered faces plus a margin
+     * (docs/face-pipeline.md), so the score passes 1 when any region stops looking like skin of
+     * this face. Skin-coloured covers (a bare hand) are not reliably seen by this measure; the
+     * template-norm gate catches part of them. */
     patch left = patch_mean(a, 28, 58, 44, 68), right = patch_mean(a, 68, 58, 84, 68);
-    patch nose = patch_mean(a, 50, 62, 62, 76), mouth = patch_mean(a, 42, 84, 70, 100);
-    double d_mouth = fmin(chroma_dist(mouth, left), chroma_dist(mouth, right));
-    double d_nose = fmin(chroma_dist(nose, left), chroma_dist(nose, right));
-    double d = fmax(d_mouth, d_nose);
-    return (float)(d > 1.0 ? 1.0 : d);
+    patch nose = patch_mean(a, 50, 62, 62, 76), chin = patch_mean(a, 46, 100, 66, 108);
+    patch fore = patch_mean(a, 44, 22, 68, 34);
+    double d_chin = fmin(chroma_dist(chin, left), chroma_dist(chin, right)) / 0.88;
+    double d_nose = fmin(chroma_dist(nose, left), chroma_dist(nose, right)) / 0.80;
+    double d_fore = fmin(chroma_dist(fore, left), chroma_dist(fore, right)) / 1.00;
+    double d = fmax(d_chin, fmax(d_nose, d_fore));
+    return (float)(d > 2.0 ? 2.0 : d);
 }

@@ -365,7 +365,7 @@ typedef struct conv_job {
     const float *x; /* this batch item, this group's first input channel */
     float *y;       /* this batch item, this group's first output channel */
     int g;
-    bool direct_b; /* B is the input itself (1x1, stride 1, no padding) */
+    bool direct_b;       /* B is the input itself (1x1, stride 1, no padding) */
     const float *planes; /* GEMM_PLANES: the padded input planes (in thread 0's scratch) */
     size_t planes_bytes; /* offset of each thread's panel within its scratch region */
 } conv_job;
@@ -742,8 +742,8 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
             for (int c = 0; c < p->cin; c++)
                 fill_plane(p, x + ((size_t)b * (size_t)p->cin + (size_t)c) * in_plane,
                            m->scratch + (size_t)c * pf);
-            conv_job job = {m, n, NULL, y + (size_t)b * (size_t)p->cout * (size_t)N, 0, false,
-                            m->scratch, planes_bytes};
+            conv_job job = {m, n,     NULL,       y + (size_t)b * (size_t)p->cout * (size_t)N,
+                            0, false, m->scratch, planes_bytes};
             fv__pool_run(m->pool, panels, conv_gemm_panel, &job);
         }
         return FV_OK;
@@ -757,7 +757,9 @@ fv_status fv__op_conv_run(fv_nn_model *m, fv__node *n) {
                             x + ((size_t)b * (size_t)p->cin + (size_t)(g * cg)) * in_plane,
                             y + ((size_t)b * (size_t)p->cout + (size_t)(g * mg)) * out_plane,
                             g,
-                            is_pointwise(p), NULL, 0};
+                            is_pointwise(p),
+                            NULL,
+                            0};
             fv__pool_run(m->pool, panels, conv_gemm_panel, &job);
         }
     }
