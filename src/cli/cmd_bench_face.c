@@ -60,8 +60,7 @@ int fv_cli_bench_face(int argc, char **argv) {
     const char *path = NULL, *models = NULL;
     int runs = 50, warmup = 3;
     for (int i = 0; i < argc; i++) {
-        if ((strcmp(argv[i], "--runs") == 0 || strcmp(argv[i], "--warmup") == 0) &&
-            i + 1 < argc) {
+        if ((strcmp(argv[i], "--runs") == 0 || strcmp(argv[i], "--warmup") == 0) && i + 1 < argc) {
             char *end;
             errno = 0;
             long v = strtol(argv[i + 1], &end, 10);
@@ -70,8 +69,10 @@ int fv_cli_bench_face(int argc, char **argv) {
                         argv[i + 1]);
                 return 2;
             }
-            if (argv[i][2] == 'r') runs = (int)v;
-            else warmup = (int)v;
+            if (argv[i][2] == 'r')
+                runs = (int)v;
+            else
+                warmup = (int)v;
             i++;
         } else if (strcmp(argv[i], "--models") == 0 && i + 1 < argc) {
             models = argv[++i];
