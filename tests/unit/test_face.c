@@ -131,8 +131,8 @@ static void test_labelled_people_found(void) {
         for (int k = 0; k < faces.count && nu < 16; k++)
             if (faces.faces[k].usable) usable[nu++] = &faces.faces[k];
         int partial = strstr(labels[i].file, "partial") != NULL;
-        fprintf(stderr, "  %-32s labels %d, faces %d, usable %d\n", labels[i].file,
-                labels[i].n_ids, faces.count, nu);
+        fprintf(stderr, "  %-32s labels %d, faces %d, usable %d\n", labels[i].file, labels[i].n_ids,
+                faces.count, nu);
         if (partial) {
             /* either rejected with a reason or usable; the pair test checks its identity */
             CHECK(nu <= 1);
@@ -182,8 +182,9 @@ static void test_pairs_against_threshold(void) {
             }
         }
     }
-    fprintf(stderr, "  %d same-person pairs (min %.3f), %d different-person pairs (max %.3f), "
-                    "threshold %.2f\n",
+    fprintf(stderr,
+            "  %d same-person pairs (min %.3f), %d different-person pairs (max %.3f), "
+            "threshold %.2f\n",
             same, min_same, diff, max_diff, FV_FACE_MATCH_THRESHOLD);
     CHECK(same >= 50 && diff >= 200);
 }
@@ -227,10 +228,10 @@ static void test_occlusions_rejected(void) {
             float a, b, c, d;
             int r, g, bl;
         } covers[4] = {
-            {"blue mask", x1 + 0.05f * w, y1 + 0.55f * h, x2 - 0.05f * w, y2 + 0.05f * h, 150,
-             200, 230},
-            {"white mask", x1 + 0.05f * w, y1 + 0.55f * h, x2 - 0.05f * w, y2 + 0.05f * h, 235,
-             235, 235},
+            {"blue mask", x1 + 0.05f * w, y1 + 0.55f * h, x2 - 0.05f * w, y2 + 0.05f * h, 150, 200,
+             230},
+            {"white mask", x1 + 0.05f * w, y1 + 0.55f * h, x2 - 0.05f * w, y2 + 0.05f * h, 235, 235,
+             235},
             {"helmet", x1 - 0.1f * w, y1 - 0.3f * h, x2 + 0.1f * w, y1 + 0.3f * h, 40, 40, 40},
             {"gloved hand", x1 + 0.1f * w, y1 + 0.45f * h, x2 - 0.2f * w, y2, 60, 90, 160},
         };
@@ -266,8 +267,7 @@ static void box_blur(fv_image *img, int r) {
                         int sum = 0, n = 0;
                         for (int k = -r; k <= r; k++) {
                             int xx = dir ? x : x + k, yy = dir ? y + k : y;
-                            if (xx < 0 || yy < 0 || xx >= img->width || yy >= img->height)
-                                continue;
+                            if (xx < 0 || yy < 0 || xx >= img->width || yy >= img->height) continue;
                             sum += tmp[3 * ((size_t)yy * (size_t)img->width + (size_t)xx) + c];
                             n++;
                         }
