@@ -144,8 +144,8 @@ fv_status fv__face_crop_resize(const fv_image *img, float x, float y, float w, f
     fv_status st = FV_OK;
     if (sx >= 2.0 && sy >= 2.0) {
         /* work on the region only (plus a pixel of context), not the whole image */
-        int cx = (int)floor(x) - 1, cy = (int)floor(y) - 1;
-        int cw = (int)ceil(x + w) + 1 - cx, ch = (int)ceil(y + h) + 1 - cy;
+        int cx = (int)floorf(x) - 1, cy = (int)floorf(y) - 1;
+        int cw = (int)ceilf(x + w) + 1 - cx, ch = (int)ceilf(y + h) + 1 - cy;
         if (cw < img->width || ch < img->height) {
             st = fv_img_crop(img, cx, cy, cw, ch, &cur);
             if (st != FV_OK) return st;
