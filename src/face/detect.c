@@ -120,6 +120,7 @@ static int by_area_desc(const void *a, const void *b) {
 
 /* Suppresses boxes overlapping a better one: IoU above the limit, or mostly inside it. */
 static int nms(fv__det *d, int n) {
+    if (n == 0) return 0;
     qsort(d, (size_t)n, sizeof(*d), by_score_desc);
     int kept = 0;
     for (int i = 0; i < n; i++) {
@@ -173,7 +174,7 @@ fv_status fv__face_detect(fv_face_engine *e, const fv_image *img, fv__det **out,
         return st;
     }
     int n = nms(buf.d, buf.n);
-    qsort(buf.d, (size_t)n, sizeof(*buf.d), by_area_desc);
+    if (n > 1) qsort(buf.d, (size_t)n, sizeof(*buf.d), by_area_desc);
     *out = buf.d;
     *count = n;
     return FV_OK;
