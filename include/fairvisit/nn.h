@@ -80,6 +80,13 @@ FV_NODISCARD fv_status fv_nn_resize_input(fv_nn_model *m, int index, const int64
 /* Runs the graph on the current input buffers. */
 FV_NODISCARD fv_status fv_nn_run(fv_nn_model *m);
 
+/*
+ * Zeroes every buffer that holds data derived from the inputs (input tensors, activations,
+ * scratch), e.g. after a run on a person's face. Outputs read before are gone too. Also done by
+ * fv_nn_close.
+ */
+void fv_nn_wipe(fv_nn_model *m);
+
 /* Which kernel set was chosen at open: "avx512", "avx2" or "generic". */
 const char *fv_nn_kernel_name(const fv_nn_model *m);
 

@@ -78,6 +78,11 @@ fv_status fv_face_analyze(fv_face_engine *e, const fv_image *img, unsigned flags
         if (st == FV_OK) out->count++;
     }
     fv_free(dets);
+    /* the networks' buffers held this image's pixels and templates */
+    fv_nn_wipe(e->detect);
+    fv_nn_wipe(e->landmark);
+    fv_nn_wipe(e->feature);
+    fv_nn_wipe(e->liveness);
     if (st != FV_OK) {
         out->count = n; /* wipe everything allocated */
         fv_face_list_free(out);

@@ -207,8 +207,20 @@ static void profile_report(const fv_nn_model *m) {
     }
 }
 
+void fv_nn_wipe(fv_nn_model *m) {
+    if (m == NULL) return;
+    for (int i = 0; i < m->n_inputs && m->tensors != NULL; i++) {
+        fv__tensor *t = &m->tensors[m->inputs[i]];
+        if (t->owned) fv_wipe(t->data, t->numel * fv__dtype_size(t->dtype));
+    }
+    fv_wipe(m->arena, m->arena_size);
+    if (m->scratch != NULL)
+        fv_wipe(m->scratch, m->scratch_size * (size_t)fv__pool_threads(m->pool));
+}
+
 void fv_nn_close(fv_nn_model *m) {
     if (m == NULL) return;
+    fv_nn_wipe(m);
     profile_report(m);
     fv_free(m->profile_ms);
     fv__pool_close(m->pool);

@@ -375,6 +375,51 @@ static void test_twenty_faces(void) {
     fv_img_free(&mosaic);
 }
 
+/* Faces about 48 px high in a 1080p frame, some straddling tile borders, and a face filling the
+ * whole frame: all found. */
+static void test_small_and_whole_frame_faces(void) {
+    NEED_DATA();
+    fv_image img = {0}, crop = {0}, small = {0}, frame = {0}, whole = {0};
+    if (!load("obama.jpg", &img)) return;
+    fv_face f;
+    CHECK_INT_EQ(largest_reasons(&img, &f), 0);
+    float w = f.box[2] - f.box[0], h = f.box[3] - f.box[1];
+    int side = (int)((w > h ? w : h) * 1.6f);
+    int cx = (int)((f.box[0] + f.box[2]) / 2) - side / 2,
+        cy = (int)((f.box[1] + f.box[3]) / 2) - side / 2;
+    CHECK_INT_EQ(fv_img_crop(&img, cx, cy, side, side, &crop), FV_OK);
+    /* the face is 1/1.6 of the crop: a 77 px crop holds a ~48 px face */
+    CHECK_INT_EQ(fv_img_resize(&crop, 77, 77, &small), FV_OK);
+    CHECK_INT_EQ(fv_img_alloc(1920, 1080, &frame), FV_OK);
+    memset(frame.rgb, 110, (size_t)1920 * 1080 * 3);
+    const int pos[6][2] = {{100, 100},  {560, 230},  {1000, 500},
+                           {1500, 900}, {1250, 420}, {300, 760}};
+    for (int k = 0; k < 6; k++)
+        for (int y = 0; y < small.height; y++)
+            memcpy(frame.rgb + 3 * ((size_t)(pos[k][1] + y) * 1920 + (size_t)pos[k][0]),
+                   small.rgb + 3 * (size_t)y * (size_t)small.width, 3 * (size_t)small.width);
+    fv_face_list faces = {0};
+    CHECK_INT_EQ(fv_face_analyze(g_engine, &frame, 0, &faces), FV_OK);
+    fprintf(stderr, "  1080p frame with six ~48 px faces: %d found\n", faces.count);
+    CHECK_INT_EQ(faces.count, 6);
+    for (int k = 0; k < faces.count; k++) {
+        float fh = faces.faces[k].box[3] - faces.faces[k].box[1];
+        CHECK(fh > 30 && fh < 70);
+    }
+    fv_face_list_free(&faces);
+    /* the whole frame: the crop scaled to 1080 px high */
+    CHECK_INT_EQ(fv_img_resize(&crop, 1080, 1080, &whole), FV_OK);
+    CHECK_INT_EQ(fv_face_analyze(g_engine, &whole, 0, &faces), FV_OK);
+    CHECK_INT_EQ(faces.count, 1);
+    if (faces.count == 1) CHECK(faces.faces[0].box[3] - faces.faces[0].box[1] > 500);
+    fv_face_list_free(&faces);
+    fv_img_free(&whole);
+    fv_img_free(&frame);
+    fv_img_free(&small);
+    fv_img_free(&crop);
+    fv_img_free(&img);
+}
+
 static void test_reason_tables(void) {
     for (int b = 0; b < FV_FACE_REASON_COUNT; b++) {
         CHECK(fv_face_reason_code(b) != NULL && fv_face_reason_message(b) != NULL);
@@ -402,6 +447,7 @@ int main(void) {
     RUN(test_face_cut_by_edge);
     RUN(test_no_face);
     RUN(test_twenty_faces);
+    RUN(test_small_and_whole_frame_faces);
     fv_face_engine_close(g_engine);
     return check_summary();
 }
