@@ -238,6 +238,8 @@ static int faces_or_embed(const char *cmd, int embed, int argc, char **argv) {
         worker(&j);
         for (int i = 0; i < started; i++) pthread_join(tids[i], NULL);
         if (j.open_error != NULL) rc = 1;
+        /* every image's result, in the order given; a failed image only sets the status */
+        int any_failed = 0;
         for (int i = 0; i < a.n_files && rc == 0; i++) {
             if (j.out[i].oom) {
                 fprintf(stderr, "fairvisit %s: out of memory\n", cmd);
@@ -245,12 +247,10 @@ static int faces_or_embed(const char *cmd, int embed, int argc, char **argv) {
                 break;
             }
             if (j.out[i].s != NULL) fputs(j.out[i].s, stdout);
-            if (j.failed[i]) rc = 1;
+            any_failed |= j.failed[i];
         }
-        for (int i = 0; i < a.n_files; i++) {
-            if (j.failed[i] && rc == 0) rc = 1;
-            sb_free(&j.out[i]);
-        }
+        if (any_failed) rc = 1;
+        for (int i = 0; i < a.n_files; i++) sb_free(&j.out[i]);
     }
     fv_free(j.out);
     fv_free(j.failed);
