@@ -1,0 +1,1 @@
+# 1:N search index (src/index): sources, kernels, tests and benchmarks. Included from CMakeLists.txt.
