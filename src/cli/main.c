@@ -15,6 +15,9 @@ static void usage(FILE *f) {
                "      {model, median_ms, p90_ms, peak_rss_mb}\n"
                "  bench face IMG [--runs N] [--models DIR]\n"
                "      time the whole face pipeline on one image; the last line is JSON\n"
+               "  bench search --templates N [--threads T] [--int8] [--rerank] [--queries Q]\n"
+               "      time top-10 1:N search over N random 512-d templates; the last line is JSON\n"
+               "      {templates, qps, median_us, bytes_per_template, threads, int8, ...}\n"
                "  faces IMG... [--json] [--threads T] [--models DIR]\n"
                "      faces found, with quality, liveness and the reasons a face is not usable\n"
                "  embed IMG... [--json] [--threads T] [--models DIR]\n"
@@ -33,7 +36,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "bench") == 0) {
         if (argc >= 3 && strcmp(argv[2], "nn") == 0) return fv_cli_bench_nn(argc - 3, argv + 3);
         if (argc >= 3 && strcmp(argv[2], "face") == 0) return fv_cli_bench_face(argc - 3, argv + 3);
-        fprintf(stderr, "fairvisit bench: unknown benchmark '%s' (known: nn, face)\n",
+        if (argc >= 3 && strcmp(argv[2], "search") == 0)
+            return fv_cli_bench_search(argc - 3, argv + 3);
+        fprintf(stderr, "fairvisit bench: unknown benchmark '%s' (known: nn, face, search)\n",
                 argc >= 3 ? argv[2] : "");
         return 2;
     }

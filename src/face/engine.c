@@ -40,10 +40,9 @@ fv_status fv__face_fail(fv_face_engine *e, fv_status st, const char *fmt, ...) {
     return st;
 }
 
-static fv_status open_model(fv_face_engine *e, const char *name, const int64_t *shape,
-                            fv_nn_model **out) {
+static fv_status open_model(fv_face_engine *e, const char *dir, const char *name,
+                            const int64_t *shape, fv_nn_model **out) {
     char path[1024];
-    const char *dir = e->opt.models_dir && *e->opt.models_dir ? e->opt.models_dir : "models";
     if (snprintf(path, sizeof path, "%s/%s.onnx", dir, name) >= (int)sizeof path)
         return fv__face_fail(e, FV_ERR_ARG, "models folder path too long");
     fv_status st = fv_nn_open_file(path, NULL, out);
@@ -66,23 +65,21 @@ fv_status fv_face_engine_open(const fv_face_options *opt, fv_face_engine **out) 
     *out = e;
     if (e == NULL) return FV_ERR_NOMEM;
     if (opt != NULL) e->opt = *opt;
-    e->opt.models_dir = NULL; /* borrowed only during open */
+    /* the folder is borrowed for the duration of this call only */
+    const char *dir = e->opt.models_dir && *e->opt.models_dir ? e->opt.models_dir : "models";
+    e->opt.models_dir = NULL;
     if (e->opt.detect_threshold <= 0.0f) e->opt.detect_threshold = 0.7f;
     if (e->opt.min_face_px <= 0) e->opt.min_face_px = 40;
     if (e->opt.min_usable_px <= 0) e->opt.min_usable_px = 48;
     if (e->opt.liveness_threshold <= 0.0f) e->opt.liveness_threshold = FV__DEFAULT_LIVENESS;
     if (e->opt.detect_threshold >= 1.0f || e->opt.liveness_threshold >= 1.0f)
         return fv__face_fail(e, FV_ERR_ARG, "thresholds must be below 1");
-    fv_face_options borrowed = e->opt;
-    borrowed.models_dir = opt != NULL ? opt->models_dir : NULL;
-    e->opt = borrowed;
     static const int64_t det[4] = {1, 3, FV__DET_H, FV__DET_W}, lmk[4] = {1, 1, 64, 64},
                          fea[4] = {1, 3, 112, 112}, liv[4] = {1, 3, 128, 128};
-    fv_status st = open_model(e, "fr_detect", det, &e->detect);
-    if (st == FV_OK) st = open_model(e, "fr_landmark", lmk, &e->landmark);
-    if (st == FV_OK) st = open_model(e, "fr_feature", fea, &e->feature);
-    if (st == FV_OK) st = open_model(e, "fr_liveness", liv, &e->liveness);
-    e->opt.models_dir = NULL;
+    fv_status st = open_model(e, dir, "fr_detect", det, &e->detect);
+    if (st == FV_OK) st = open_model(e, dir, "fr_landmark", lmk, &e->landmark);
+    if (st == FV_OK) st = open_model(e, dir, "fr_feature", fea, &e->feature);
+    if (st == FV_OK) st = open_model(e, dir, "fr_liveness", liv, &e->liveness);
     return st;
 }
 

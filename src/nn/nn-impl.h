@@ -27,6 +27,7 @@
 #include "fairvisit/alloc.h"
 #include "fairvisit/nn.h"
 #include "fairvisit/status.h"
+#include "../core/pool.h"
 #include "cpu/kernels.h"
 
 #define FV_ASSERT(x)                                                                               \
@@ -171,8 +172,6 @@ typedef struct fv__node {
     size_t scratch; /* bytes of scratch memory the kernel needs */
 } fv__node;
 
-typedef struct fv__pool fv__pool;
-
 struct fv_nn_model {
     char errmsg[256];
     int opset;
@@ -258,12 +257,5 @@ static inline fv__tensor *fv__out(fv_nn_model *m, const fv__node *n, int i) {
 static inline bool fv__has_in(const fv__node *n, int i) {
     return i < n->n_in && n->in[i] >= 0;
 }
-
-/* pool.c: a fixed set of worker threads that run fn(ctx, i) for i in [0, count). */
-fv_status fv__pool_open(int threads, fv__pool **out);
-void fv__pool_close(fv__pool *p);
-/* Runs fn(ctx, i, tid) for every i in [0, count), tid in [0, threads); NULL p runs inline. */
-void fv__pool_run(fv__pool *p, int count, void (*fn)(void *ctx, int i, int tid), void *ctx);
-int fv__pool_threads(const fv__pool *p);
 
 #endif
