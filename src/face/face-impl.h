@@ -26,7 +26,7 @@
 #define FV__MIN_VISIBLE       0.90f  /* fraction of the face region inside the image */
 #define FV__MIN_SHARPNESS     0.060f /* normalised Laplacian energy of the aligned face */
 #define FV__MAX_YAW           0.35f
-#define FV__MAX_PITCH         0.22f
+#define FV__MAX_PITCH         0.30f
 #define FV__MAX_ROLL          40.0f
 #define FV__MIN_TEMPLATE_NORM 2.5f
 #define FV__MAX_OCCLUSION     1.0f
