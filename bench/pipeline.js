@@ -9,23 +9,16 @@
 'use strict';
 
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
+const { REPO, DEFAULT_BIN, DEFAULT_MODELS, BIN_MODELS_HELP, die, parseArgv } = require('./common');
+const { medianOf, fmt, cpuModel, checkBinary, runJson, ortVersion } = require('./common');
 
-const REPO = path.resolve(__dirname, '..');
 const IMAGES = ['obama-1080p.jpg', 'two_people.jpg'];
-
-function die(msg) {
-  process.stderr.write(`bench/pipeline.js: error: ${msg}\n`);
-  process.exit(1);
-}
 
 function usage() {
   return [
     'usage: node bench/pipeline.js [--bin PATH] [--models DIR] [--faces DIR] [--runs N] [--rounds R] [--warmup W] [--ref-only]',
-    '  --bin PATH        fairvisit binary (default build-release/fairvisit)',
-    '  --models DIR      folder with the .onnx files (default models/)',
+    ...BIN_MODELS_HELP,
     '  --faces DIR       photos (default ${FV_FACES_DIR:-<repo>/../shared/data/faces})',
     '  --runs N          timed runs per image, engine and round (default 30)',
     '  --rounds R        alternating rounds of fairvisit and the reference (default 3)',
@@ -37,20 +30,15 @@ function usage() {
 
 function parseArgs(argv) {
   const opts = {
-    bin: path.join(REPO, 'build-release', 'fairvisit'),
-    models: path.join(REPO, 'models'),
+    bin: DEFAULT_BIN,
+    models: DEFAULT_MODELS,
     faces: process.env.FV_FACES_DIR || path.join(REPO, '..', 'shared', 'data', 'faces'),
     runs: 30,
     rounds: 3,
     warmup: 3,
     refOnly: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) die(`missing value after ${a}\n${usage()}`);
-      return argv[++i];
-    };
+  parseArgv(argv, usage, (a, next) => {
     const count = (min) => {
       const v = next();
       if (!/^[0-9]+$/.test(v) || Number(v) < min) die(`${a} needs an integer >= ${min}, got "${v}"`);
@@ -63,82 +51,20 @@ function parseArgs(argv) {
     else if (a === '--rounds') opts.rounds = count(1);
     else if (a === '--warmup') opts.warmup = count(0);
     else if (a === '--ref-only') opts.refOnly = true;
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(usage());
-      process.exit(0);
-    } else die(`unknown argument: ${a}\n${usage()}`);
-  }
+    else return false;
+    return true;
+  });
   return opts;
-}
-
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return m[1].trim();
-  } catch (e) {
-    // fall through
-  }
-  const cpus = os.cpus();
-  return cpus.length ? cpus[0].model : 'unknown CPU';
-}
-
-function median(sorted) {
-  const n = sorted.length;
-  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-}
-
-function checkBinary(bin) {
-  let st;
-  try {
-    st = fs.statSync(bin);
-  } catch (e) {
-    die(
-      `fairvisit binary not found at ${bin}\n` +
-        '  build it with: cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release && cmake --build build-release -j\n' +
-        '  or pass --bin PATH (or --ref-only to time the reference alone)',
-    );
-  }
-  if (!st.isFile()) die(`${bin} is not a file`);
-  try {
-    fs.accessSync(bin, fs.constants.X_OK);
-  } catch (e) {
-    die(`${bin} is not executable`);
-  }
 }
 
 function runOurs(opts, file) {
   const args = ['bench', 'face', file, '--runs', String(opts.runs), '--warmup', String(opts.warmup), '--models', opts.models];
-  const r = spawnSync(opts.bin, args, {
-    cwd: REPO,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, FV_MODELS_DIR: opts.models },
-  });
-  const cmd = `${opts.bin} ${args.join(' ')}`;
-  if (r.error) die(`could not run ${cmd}: ${r.error.message}`);
-  if (r.status !== 0) die(`${cmd} failed (${r.signal ? `signal ${r.signal}` : `exit status ${r.status}`})`);
-  const lines = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  if (lines.length === 0) die(`${cmd} printed nothing on stdout; expected a JSON line`);
-  let j;
-  try {
-    j = JSON.parse(lines[lines.length - 1]);
-  } catch (e) {
-    die(`${cmd}: last stdout line is not JSON: ${lines[lines.length - 1]}`);
-  }
-  for (const k of ['faces', 'median_ms', 'p90_ms', 'faces_per_s']) {
-    if (typeof j[k] !== 'number' || !Number.isFinite(j[k])) die(`${cmd}: JSON lacks a numeric "${k}"`);
-  }
-  return j;
-}
-
-function fmt(v, digits) {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—';
+  return runJson(opts.bin, args, opts.models, ['faces', 'median_ms', 'p90_ms', 'faces_per_s']);
 }
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (!opts.refOnly) checkBinary(opts.bin);
+  if (!opts.refOnly) checkBinary(opts.bin, '--ref-only to time the reference alone');
   const files = IMAGES.map((n) => path.join(opts.faces, n));
   for (const f of files) if (!fs.existsSync(f)) die(`${f} not found (set FV_FACES_DIR or --faces)`);
   let ref;
@@ -148,9 +74,7 @@ async function main() {
     die(`cannot load tools/ref-pipeline (${e.message})`);
   }
   const models = await ref.open({ models: opts.models });
-  const ortVersion = JSON.parse(
-    fs.readFileSync(path.join(REPO, 'tools', 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8'),
-  ).version;
+  const ortVer = ortVersion();
 
   const rows = [];
   for (const file of files) {
@@ -164,7 +88,7 @@ async function main() {
       if (!opts.refOnly) oursR.push(runOurs(opts, file));
       refR.push(await ref.benchImage(models, file, opts.runs, opts.warmup));
     }
-    const mid = (list, key) => median(list.map((x) => x[key]).sort((a, b) => a - b));
+    const mid = (list, key) => medianOf(list.map((x) => x[key]));
     const pick = (list) =>
       list.length ? { faces: list[0].faces, median_ms: mid(list, 'median_ms'), p90_ms: mid(list, 'p90_ms'), faces_per_s: mid(list, 'faces_per_s') } : null;
     // The reference's decode alone (WASM libjpeg-turbo), to show how much of its time it is.
@@ -177,7 +101,7 @@ async function main() {
       img.rgb.fill(0);
       if (i >= opts.warmup) dt.push(ms);
     }
-    rows.push({ name, ours: pick(oursR), ref: pick(refR), refDecode: median(dt.sort((a, b) => a - b)) });
+    rows.push({ name, ours: pick(oursR), ref: pick(refR), refDecode: medianOf(dt) });
   }
 
   const out = [];
@@ -198,7 +122,7 @@ async function main() {
     `Reference decode alone (median ms, included above): ${rows.map((r) => `${r.name} ${fmt(r.refDecode, 2)}`).join(', ')}.`,
   );
   out.push(
-    `CPU: ${cpuModel()}; node ${process.version}; onnxruntime-node ${ortVersion} (CPU EP, intra/inter-op ` +
+    `CPU: ${cpuModel()}; node ${process.version}; onnxruntime-node ${ortVer} (CPU EP, intra/inter-op ` +
       `threads 1, sequential); reference JPEG decoder libjpeg-turbo (WASM); ${opts.rounds} alternating ` +
       `rounds of ${opts.runs} timed runs after ${opts.warmup} warm-up runs per image and pipeline ` +
       '(median of the round medians), single thread; faces/s = faces / median.',

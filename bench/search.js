@@ -12,13 +12,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-
-const REPO = path.resolve(__dirname, '..');
-
-function die(msg) {
-  process.stderr.write(`bench/search.js: error: ${msg}\n`);
-  process.exit(1);
-}
+const { REPO, die, parseArgv, medianOf, fmt, cpuModel } = require('./common');
 
 function usage() {
   return [
@@ -48,12 +42,7 @@ function parseArgs(argv) {
     rounds: 1,
     doBuild: true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) die(`missing value after ${a}\n${usage()}`);
-      return argv[++i];
-    };
+  parseArgv(argv, usage, (a, next) => {
     if (a === '--build') o.build = path.resolve(next());
     else if (a === '--sizes') o.sizes = parseList(next(), '--sizes');
     else if (a === '--threads') o.threads = parseList(next(), '--threads');
@@ -62,11 +51,9 @@ function parseArgs(argv) {
       for (const m of o.modes) if (m !== 'float' && m !== 'int8') die(`unknown mode "${m}"`);
     } else if (a === '--rounds') o.rounds = parseList(next(), '--rounds')[0];
     else if (a === '--no-build') o.doBuild = false;
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(usage());
-      process.exit(0);
-    } else die(`unknown argument: ${a}\n${usage()}`);
-  }
+    else return false;
+    return true;
+  });
   return o;
 }
 
@@ -104,29 +91,9 @@ function measure(bin, args) {
   return j;
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 // Fewer queries for larger stores (FAISS takes about a second per 1M-template query here).
 function queriesFor(n) {
   return n <= 10000 ? 500 : n <= 100000 ? 100 : 40;
-}
-
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return m[1].trim();
-  } catch (e) {
-    // fall through
-  }
-  return os.cpus().length ? os.cpus()[0].model : 'unknown CPU';
-}
-
-function fmt(v, d) {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '—';
 }
 
 function main() {
@@ -158,7 +125,7 @@ function main() {
           }
         }
         kernels = a[0].kernels;
-        const m = (xs, k) => median(xs.map((x) => x[k]));
+        const m = (xs, k) => medianOf(xs.map((x) => x[k]));
         rows.push({
           n, mode, t,
           oq: m(a, 'qps'), fq: m(b, 'qps'), om: m(a, 'median_us'), fm: m(b, 'median_us'),

@@ -75,8 +75,8 @@ static void face_json(strbuf *b, const fv_face *f, int with_embedding) {
         if (k) sb_printf(b, ", ");
         sb_json_float(b, f->box[k], 6);
     }
-    sb_printf(b, "], \"score\": ");
-    sb_json_float(b, f->score, 4);
+    sb_printf(b, "]");
+    sb_json_field_float(b, "score", f->score, 4);
     sb_printf(b, ", \"landmarks\": [");
     for (int k = 0; k < 5; k++) {
         sb_printf(b, "%s[", k ? ", " : "");
@@ -88,22 +88,15 @@ static void face_json(strbuf *b, const fv_face *f, int with_embedding) {
     const fv_face_quality *q = &f->quality;
     sb_printf(b, "], \"quality\": {\"size_px\": ");
     sb_json_float(b, q->size_px, 5);
-    sb_printf(b, ", \"visible\": ");
-    sb_json_float(b, q->visible, 3);
-    sb_printf(b, ", \"sharpness\": ");
-    sb_json_float(b, q->sharpness, 3);
-    sb_printf(b, ", \"yaw\": ");
-    sb_json_float(b, q->yaw, 3);
-    sb_printf(b, ", \"pitch\": ");
-    sb_json_float(b, q->pitch, 3);
-    sb_printf(b, ", \"roll\": ");
-    sb_json_float(b, q->roll, 3);
-    sb_printf(b, ", \"template_norm\": ");
-    sb_json_float(b, q->template_norm, 4);
-    sb_printf(b, ", \"occlusion\": ");
-    sb_json_float(b, q->occlusion, 3);
-    sb_printf(b, "}, \"liveness\": ");
-    sb_json_float(b, f->liveness, 4);
+    sb_json_field_float(b, "visible", q->visible, 3);
+    sb_json_field_float(b, "sharpness", q->sharpness, 3);
+    sb_json_field_float(b, "yaw", q->yaw, 3);
+    sb_json_field_float(b, "pitch", q->pitch, 3);
+    sb_json_field_float(b, "roll", q->roll, 3);
+    sb_json_field_float(b, "template_norm", q->template_norm, 4);
+    sb_json_field_float(b, "occlusion", q->occlusion, 3);
+    sb_printf(b, "}");
+    sb_json_field_float(b, "liveness", f->liveness, 4);
     sb_printf(b, ", \"usable\": %s, \"reasons\": [", f->usable ? "true" : "false");
     int first = 1;
     for (int bit = 0; bit < FV_FACE_REASON_COUNT; bit++) {

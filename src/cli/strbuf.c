@@ -67,6 +67,13 @@ void sb_json_float(strbuf *b, double v, int digits) {
     sb_printf(b, "%.*g", digits, v);
 }
 
+void sb_json_field_float(strbuf *b, const char *key, double v, int digits) {
+    sb_printf(b, ", ");
+    sb_json_string(b, key);
+    sb_printf(b, ": ");
+    sb_json_float(b, v, digits);
+}
+
 void sb_free(strbuf *b) {
     fv_wipe(b->s, b->cap); /* output may hold templates */
     fv_free(b->s);

@@ -19,6 +19,8 @@ void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2,
 void sb_json_string(strbuf *b, const char *s);
 /* Appends a float as JSON (non-finite values become null). */
 void sb_json_float(strbuf *b, double v, int digits);
+/* Appends `, "key": v` (a further member of an open JSON object), v as sb_json_float. */
+void sb_json_field_float(strbuf *b, const char *key, double v, int digits);
 void sb_free(strbuf *b);
 
 #endif

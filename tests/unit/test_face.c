@@ -20,16 +20,7 @@
 #include "fairvisit/alloc.h"
 #include "fairvisit/face.h"
 #include "fairvisit/img.h"
-
-static const char *models_dir(void) {
-    const char *d = getenv("FV_MODELS_DIR");
-    return d && *d ? d : FV_MODELS_DIR_DEFAULT;
-}
-
-static const char *faces_dir(void) {
-    const char *d = getenv("FV_FACES_DIR");
-    return d && *d ? d : FV_FACES_DIR_DEFAULT;
-}
+#include "test_paths.h"
 
 static fv_face_engine *g_engine;
 

@@ -19,21 +19,12 @@
 #include "fairvisit/face.h"
 #include "fairvisit/img.h"
 #include "fvt.h"
+#include "test_paths.h"
 
 #define MIN_COSINE    0.999
 #define MIN_IOU       0.5
 #define MAX_LIVE_DIFF 0.01
 #define MAX_IMAGES    256
-
-static const char *models_dir(void) {
-    const char *d = getenv("FV_MODELS_DIR");
-    return d && *d ? d : FV_MODELS_DIR_DEFAULT;
-}
-
-static const char *faces_dir(void) {
-    const char *d = getenv("FV_FACES_DIR");
-    return d && *d ? d : FV_FACES_DIR_DEFAULT;
-}
 
 static int have_models(void) {
     char p[1024];

@@ -24,6 +24,7 @@
 #include "img-impl.h"
 #include "img_alloc.h"
 #include "img_build.h"
+#include "test_paths.h"
 
 /* ---------------------------------------------------------------------------------------------
  * helpers
@@ -108,11 +109,6 @@ static const known_size known[] = {
     {"train_rose_leslie_img2.jpg", 577, 880},
     {"two_people.jpg", 1126, 661},
 };
-
-static const char *faces_dir(void) {
-    const char *d = getenv("FV_FACES_DIR");
-    return d && *d ? d : FV_FACES_DIR_DEFAULT;
-}
 
 static bool has_suffix(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);

@@ -19,13 +19,9 @@
 #include "fairvisit/alloc.h"
 #include "fairvisit/nn.h"
 #include "onnx_build.h"
+#include "test_paths.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-static const char *models_dir(void) {
-    const char *d = getenv("FV_MODELS_DIR");
-    return d && *d ? d : FV_MODELS_DIR_DEFAULT;
-}
 
 static unsigned char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");

@@ -15,13 +15,9 @@
 #include "check.h"
 #include "fairvisit/nn.h"
 #include "fvt.h"
+#include "test_paths.h"
 
 void fv__nn_force_reference(fv_nn_model *m);
-
-static const char *models_dir(void) {
-    const char *d = getenv("FV_MODELS_DIR");
-    return d && *d ? d : FV_MODELS_DIR_DEFAULT;
-}
 
 static int have_models(void) {
     char p[1024];

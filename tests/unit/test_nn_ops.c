@@ -19,6 +19,7 @@
 #include "fairvisit/nn.h"
 #include "nn-impl.h"
 #include "onnx_build.h"
+#include "test_paths.h"
 
 void fv__nn_force_reference(fv_nn_model *m);
 
@@ -1189,11 +1190,6 @@ static void test_resize_small(void) {
     CHECK(fv_nn_resize_input(m, 0, wrong_rank, 3) != FV_OK);
     CHECK(fv_nn_resize_input(m, 1, tiny, 4) == FV_ERR_ARG);
     fv_nn_close(m);
-}
-
-static const char *models_dir(void) {
-    const char *d = getenv("FV_MODELS_DIR");
-    return d && *d ? d : FV_MODELS_DIR_DEFAULT;
 }
 
 static void fill_pattern(fv_nn_model *m) {
