@@ -1,0 +1,217 @@
+/*
+ * test_vault_kill.c - kill -9 at random moments during a stream of inserts and during a purge,
+ * then reopen: the keyring and transform still open, every insert the child acknowledged (its
+ * record id written to a pipe after fv_vault_insert returned) is there and decrypts, no record
+ * fails authentication (nothing half-written), and a purge is all-or-nothing and finishes when
+ * run again. Random unit vectors only, in folders under /tmp.
+ *
+ * Threading: the parent forks single-threaded children; each child opens its own vault.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fairvisit/vault.h"
+
+/* vault_fixture.c */
+typedef struct vf_consent {
+    char id[32], project[32];
+    int state;
+} vf_consent;
+typedef struct vf_ledger {
+    vf_consent rec[64];
+    int n;
+} vf_ledger;
+void vf_ledger_add(vf_ledger *l, const char *id, const char *project, int state);
+int vf_consent_ok(void *ctx, const char *consent_id, const char *project);
+void vf_random_unit(uint64_t *s, float *v);
+void vf_person(uint8_t *p, unsigned n);
+void vf_tempdir(char *buf, size_t n);
+void vf_rmtree(const char *dir);
+
+#define DAY 86400LL
+#define T0  (20000 * DAY + 3600)
+
+static vf_ledger ledger;
+static uint64_t rnd_state;
+
+static unsigned rnd(unsigned n) {
+    rnd_state = rnd_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)(rnd_state >> 33) % n;
+}
+
+static fv_vault *open_site(const char *dir) {
+    fv_vault_options opt = {.consent_ok = vf_consent_ok, .consent_ctx = &ledger};
+    fv_vault *v = NULL;
+    if (fv_vault_open(dir, &opt, &v) != FV_OK) {
+        CHECK_FAIL("open: %s", fv_vault_errmsg(v));
+        fv_vault_close(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void sleep_us(unsigned us) {
+    struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Child: insert forever (a new day every 8 inserts, so keyring rewrites are killed too). */
+static void child_inserts(const char *dir, int fd, int iter) {
+    fv_vault *v = NULL;
+    fv_vault_options opt = {.consent_ok = vf_consent_ok, .consent_ctx = &ledger};
+    if (fv_vault_open(dir, &opt, &v) != FV_OK) _exit(3);
+    uint64_t seed = 1000u + (uint64_t)iter;
+    for (int i = 0; i < 100000; i++) {
+        float x[FV_VAULT_DIM];
+        uint8_t person[16];
+        vf_person(person, (unsigned)i);
+        vf_random_unit(&seed, x);
+        int64_t id;
+        int64_t t = T0 + (int64_t)(iter * 1000 + i) / 8 * DAY;
+        if (fv_vault_insert(v, person, "p1", "c-ok", t, x, &id) != FV_OK) _exit(4);
+        if (write(fd, &id, sizeof id) != sizeof id) _exit(5);
+    }
+    _exit(0);
+}
+
+static void test_kill_during_inserts(void) {
+    char dir[64];
+    vf_tempdir(dir, sizeof dir);
+    CHECK_INT_EQ(fv_vault_init_site(dir), FV_OK);
+    size_t acked_total = 0;
+    static int64_t acked[200000];
+    for (int iter = 0; iter < 20; iter++) {
+        int p[2];
+        if (pipe(p) != 0) abort();
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(p[0]);
+            child_inserts(dir, p[1], iter);
+        }
+        close(p[1]);
+        sleep_us(20000 + rnd(400000));
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status)); /* killed mid-stream, not exited on an error */
+        int64_t id;
+        size_t n = 0;
+        while (read(p[0], &id, sizeof id) == sizeof id && acked_total < 200000) {
+            acked[acked_total++] = id;
+            n++;
+        }
+        close(p[0]);
+        fv_vault *v = open_site(dir);
+        if (v == NULL) break;
+        fv_vault_stats st;
+        fv_vault_get_stats(v, &st);
+        CHECK_INT_EQ(st.failed_auth, 0);
+        CHECK_INT_EQ(st.unreadable, 0);
+        CHECK(st.templates >= acked_total);
+        float out[FV_VAULT_DIM];
+        size_t lost = 0;
+        for (size_t i = 0; i < acked_total; i++)
+            if (fv_vault_read(v, acked[i], out) != FV_OK) lost++;
+        CHECK_INT_EQ(lost, 0);
+        fv_vault_close(v);
+        if (iter % 5 == 4)
+            fprintf(stderr, "  after %d kills: %zu acknowledged inserts, all present\n", iter + 1,
+                    acked_total);
+    }
+    CHECK(acked_total > 0);
+    vf_rmtree(dir);
+}
+
+static void test_kill_during_purge(void) {
+    enum { DAYS = 30, PER_DAY = 3, EXPIRED_DAYS = 12 };
+    int killed_mid = 0, rows_gone = 0;
+    unsigned span_us = 0; /* how long an unkilled open + purge takes (run 0 measures it) */
+    for (int iter = 0; iter < 11; iter++) {
+        char dir[64];
+        vf_tempdir(dir, sizeof dir);
+        CHECK_INT_EQ(fv_vault_init_site(dir), FV_OK);
+        fv_vault *v = open_site(dir);
+        if (v == NULL) return;
+        uint64_t seed = 77;
+        int64_t ids[DAYS][PER_DAY];
+        for (int d = 0; d < DAYS; d++)
+            for (int j = 0; j < PER_DAY; j++) {
+                float x[FV_VAULT_DIM];
+                uint8_t person[16];
+                vf_person(person, (unsigned)(d * PER_DAY + j));
+                vf_random_unit(&seed, x);
+                CHECK_INT_EQ(fv_vault_insert(v, person, "p1", "c-ok", T0 + d * DAY, x, &ids[d][j]),
+                             FV_OK);
+            }
+        fv_vault_close(v);
+        /* retention 30: at day 41 days 0..11 expire */
+        int64_t now = T0 + (30 + EXPIRED_DAYS - 1) * DAY;
+        pid_t pid = fork();
+        if (pid == 0) {
+            fv_vault_options opt = {.consent_ok = vf_consent_ok, .consent_ctx = &ledger};
+            fv_vault *c = NULL;
+            if (fv_vault_open(dir, &opt, &c) != FV_OK) _exit(3);
+            fv_vault_purge_report rep;
+            if (fv_vault_purge(c, now, &rep) != FV_OK) _exit(4);
+            _exit(0);
+        }
+        int status = 0;
+        if (iter == 0) {
+            struct timespec a, b;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            waitpid(pid, &status, 0);
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            span_us = (unsigned)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
+        } else {
+            sleep_us(rnd(span_us + 1));
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+        }
+        if (WIFSIGNALED(status))
+            killed_mid++;
+        else
+            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        v = open_site(dir);
+        if (v == NULL) return;
+        fv_vault_stats st;
+        fv_vault_get_stats(v, &st);
+        CHECK_INT_EQ(st.failed_auth, 0);
+        CHECK_INT_EQ(st.unreadable, 0); /* rows are deleted before keys: never a row without key */
+        size_t present = 0;
+        float out[FV_VAULT_DIM];
+        for (int d = 0; d < EXPIRED_DAYS; d++)
+            for (int j = 0; j < PER_DAY; j++) present += fv_vault_read(v, ids[d][j], out) == FV_OK;
+        CHECK(present == 0 || present == EXPIRED_DAYS * PER_DAY); /* all or nothing */
+        if (iter > 0 && WIFSIGNALED(status) && present == 0) rows_gone++;
+        for (int d = EXPIRED_DAYS; d < DAYS; d++)
+            for (int j = 0; j < PER_DAY; j++) CHECK_INT_EQ(fv_vault_read(v, ids[d][j], out), FV_OK);
+        fv_vault_purge_report rep;
+        CHECK_INT_EQ(fv_vault_purge(v, now, &rep), FV_OK);
+        CHECK_INT_EQ(rep.templates_deleted, present);
+        CHECK_INT_EQ(fv_vault_purge(v, now, &rep), FV_OK);
+        CHECK_INT_EQ(rep.templates_deleted + rep.keys_destroyed, 0);
+        fv_vault_get_stats(v, &st);
+        CHECK_INT_EQ(st.templates, (DAYS - EXPIRED_DAYS) * PER_DAY);
+        fv_vault_close(v);
+        vf_rmtree(dir);
+    }
+    fprintf(stderr,
+            "  purge (%u us unkilled) killed in %d of 10 runs, %d of them after the "
+            "row transaction committed\n",
+            span_us, killed_mid, rows_gone);
+}
+
+int main(void) {
+    vf_ledger_add(&ledger, "c-ok", "p1", FV_VAULT_CONSENT_OK);
+    rnd_state = (uint64_t)time(NULL);
+    fprintf(stderr, "seed %llu\n", (unsigned long long)rnd_state);
+    RUN(test_kill_during_inserts);
+    RUN(test_kill_during_purge);
+    return check_summary();
+}
