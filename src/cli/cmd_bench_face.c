@@ -99,7 +99,7 @@ int fv_cli_bench_face(int argc, char **argv) {
     unsigned char *file = NULL;
     size_t len = 0;
     if (read_all(path, &file, &len) != 0) {
-        fprintf(stderr, "fairvisit bench face: cannot read '%s'\n", path);
+        fprintf(stderr, "fairvisit bench face: cannot read the image file\n");
         fv_face_engine_close(fe);
         return 1;
     }
@@ -112,7 +112,7 @@ int fv_cli_bench_face(int argc, char **argv) {
         fv_face_list list = {0};
         fv_status st = fv_img_decode(file, len, NULL, &img, &err);
         if (st != FV_OK) {
-            fprintf(stderr, "fairvisit bench face: %s: %s\n", path, err.msg);
+            fprintf(stderr, "fairvisit bench face: %s\n", err.msg);
             rc = 1;
         } else if (fv_face_analyze(fe, &img, FV_FACE_WANT_EMBEDDING, &list) != FV_OK) {
             fprintf(stderr, "fairvisit bench face: %s\n", fv_face_engine_errmsg(fe));

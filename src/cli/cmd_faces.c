@@ -259,19 +259,22 @@ int fv_cli_embed(int argc, char **argv) {
     return faces_or_embed("embed", 1, argc, argv);
 }
 
-/* The largest usable face of file: 0 on success, else prints why and returns 1. */
-static int best_embedding(fv_face_engine *fe, const char *file, float *emb) {
+/*
+ * The largest usable face of file: 0 on success, else prints why and returns 1. Messages name
+ * the image by position ("image A"), not by its file name, which may be a person's name.
+ */
+static int best_embedding(fv_face_engine *fe, const char *file, const char *which, float *emb) {
     fv_image img = {0};
     fv_img_error ierr;
     if (fv_img_read_file(file, NULL, &img, &ierr) != FV_OK) {
-        fprintf(stderr, "fairvisit compare: %s: %s\n", file, ierr.msg);
+        fprintf(stderr, "fairvisit compare: %s: %s\n", which, ierr.msg);
         return 1;
     }
     fv_face_list faces = {0};
     fv_status st = fv_face_analyze(fe, &img, FV_FACE_WANT_EMBEDDING, &faces);
     fv_img_free(&img);
     if (st != FV_OK) {
-        fprintf(stderr, "fairvisit compare: %s: %s\n", file, fv_face_engine_errmsg(fe));
+        fprintf(stderr, "fairvisit compare: %s: %s\n", which, fv_face_engine_errmsg(fe));
         return 1;
     }
     int rc = 1;
@@ -284,9 +287,9 @@ static int best_embedding(fv_face_engine *fe, const char *file, float *emb) {
     }
     if (rc != 0) {
         if (faces.count == 0) {
-            fprintf(stderr, "fairvisit compare: %s: no face found\n", file);
+            fprintf(stderr, "fairvisit compare: %s: no face found\n", which);
         } else {
-            fprintf(stderr, "fairvisit compare: %s: no usable face (largest:", file);
+            fprintf(stderr, "fairvisit compare: %s: no usable face (largest:", which);
             for (int bit = 0; bit < FV_FACE_REASON_COUNT; bit++)
                 if (faces.faces[0].reasons & (1u << bit))
                     fprintf(stderr, " %s", fv_face_reason_code(bit));
@@ -317,8 +320,8 @@ int fv_cli_compare(int argc, char **argv) {
         return 1;
     }
     float ea[FV_FACE_EMBEDDING_DIM], eb[FV_FACE_EMBEDDING_DIM];
-    rc = best_embedding(fe, a.files[0], ea);
-    if (rc == 0) rc = best_embedding(fe, a.files[1], eb);
+    rc = best_embedding(fe, a.files[0], "image A", ea);
+    if (rc == 0) rc = best_embedding(fe, a.files[1], "image B", eb);
     if (rc == 0) {
         float s = fv_face_similarity(ea, eb);
         int same = s >= FV_FACE_MATCH_THRESHOLD;

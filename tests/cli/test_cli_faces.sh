@@ -45,7 +45,8 @@ check "compare different people" grep -q '"same": false' "$tmp/cmp"
 "$bin" compare "$faces/obama.jpg" "$tmp/notes.jpg" >"$tmp/cmp" 2>"$tmp/err"
 rc=$?
 check "compare fails on a file without a face" test "$rc" -ne 0
-check "compare says why" grep -q 'unrecognised image format' "$tmp/err"
+check "compare says why" grep -q "image B: unrecognised image format" "$tmp/err"
+check "compare does not echo file names" bash -c "! grep -q notes.jpg '$tmp/err'"
 "$bin" faces >/dev/null 2>&1
 check "usage error is exit status 2" test $? -eq 2
 
