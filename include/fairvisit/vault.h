@@ -4,23 +4,25 @@
  *
  * A vault lives in a site folder (see docs/vault.md for every file byte by byte):
  *   master.key  32 random bytes, mode 0600; the vault refuses to open if group/other may read it
- *   keyring     one 32-byte key per day, sealed with the master key (XChaCha20-Poly1305)
+ *   keyring     one 32-byte key per (project, day), sealed with the master key (XChaCha20-Poly1305)
  *   transform   the site's secret random orthogonal 512x512 matrix, sealed with the master key
  *   vault.db    SQLite: pseudonymous person id (16 bytes), project, consent id, day, and the
- *               template encrypted with the day's key (no names, no phones)
+ *               template encrypted with its project's day key (no names, no phones); and each
+ *               project's retention
  *
  * Every template is multiplied by the site's orthogonal matrix before it is encrypted, and every
  * probe before it is searched, so similarities are unchanged while two sites' stores cannot be
  * linked; fv_vault_rekey_transform renews the matrix. Nothing is stored or searched without a
  * consent check through the caller's callback (the ledger provides it). Templates expire after
- * the retention period; fv_vault_purge deletes their rows and then destroys their day's key, so
- * copies of the data taken before the purge cannot be decrypted either.
+ * their project's retention period; fv_vault_purge deletes their rows and then destroys their
+ * (project, day) key, so copies of the data taken before the purge cannot be decrypted either.
  *
  *     static int consent_ok(void *ctx, const char *consent_id, const char *project) { ... }
  *     if (fv_vault_init_site("/var/lib/fairvisit/site") != FV_OK) ...;   // once, by `init`
  *     fv_vault_options opt = {.consent_ok = consent_ok, .consent_ctx = ledger};
  *     fv_vault *v = NULL;
  *     if (fv_vault_open("/var/lib/fairvisit/site", &opt, &v) != FV_OK) ... fv_vault_errmsg(v);
+ *     fv_vault_set_retention(v, "project-a", 7);                        // else 30 days
  *     int64_t id;
  *     fv_vault_insert(v, person, "project-a", "consent-17", time(NULL), embedding, &id);
  *     fv_vault_hit hits[10]; size_t n;
@@ -54,9 +56,11 @@ extern "C" {
 #define FV_VAULT_PERSON_BYTES 16
 /* Longest project and consent id, in bytes. */
 #define FV_VAULT_NAME_MAX 128
-/* Default retention, in days. */
+/* Retention of a project without its own setting, in days. */
 #define FV_VAULT_RETENTION_DEFAULT 30
-/* Days itemised in a purge report (totals count all). */
+/* Bounds of a project's retention, in days. */
+#define FV_VAULT_RETENTION_MAX 36500
+/* (project, day) pairs itemised in a purge report (totals count all). */
 #define FV_VAULT_PURGE_DAYS_MAX 64
 
 /* What the consent callback answers. Any other value is treated as a refusal. */
@@ -73,7 +77,6 @@ typedef int (*fv_vault_consent_fn)(void *ctx, const char *consent_id, const char
 typedef struct fv_vault_options {
     fv_vault_consent_fn consent_ok; /* required */
     void *consent_ctx;              /* borrowed; passed to consent_ok */
-    int retention_days;             /* <= 0: FV_VAULT_RETENTION_DEFAULT */
     int threads;                    /* search threads (see fv_index_options.threads) */
 } fv_vault_options;
 
@@ -85,15 +88,19 @@ typedef struct fv_vault_hit {
     float score; /* cosine similarity */
 } fv_vault_hit;
 
+/* What one fv_vault_purge call destroyed. A project's templates of days <= today - its retention
+ * expire. */
 typedef struct fv_vault_purge_report {
-    int64_t cutoff_day;       /* templates of days <= cutoff_day expired */
-    size_t templates_deleted; /* rows deleted by this call */
-    size_t keys_destroyed;    /* day keys destroyed by this call */
-    size_t n_days;            /* entries in days[] (at most FV_VAULT_PURGE_DAYS_MAX) */
+    int64_t today;            /* day of `now`: days since 1970-01-01 UTC */
+    size_t templates_deleted; /* rows deleted by this call, all projects */
+    size_t keys_destroyed;    /* (project, day) keys destroyed by this call */
+    size_t n_days; /* entries in days[] (at most FV_VAULT_PURGE_DAYS_MAX; the totals count all) */
     struct {
-        int64_t day; /* days since 1970-01-01 UTC */
-        size_t templates;
-    } days[FV_VAULT_PURGE_DAYS_MAX];
+        char project[FV_VAULT_NAME_MAX + 1];
+        int64_t day;                 /* days since 1970-01-01 UTC */
+        size_t templates;            /* rows of (project, day) deleted by this call */
+        int key_destroyed;           /* 1: its key was destroyed by this call */
+    } days[FV_VAULT_PURGE_DAYS_MAX]; /* sorted by project, then day */
 } fv_vault_purge_report;
 
 typedef struct fv_vault_stats {
@@ -158,9 +165,19 @@ FV_NODISCARD fv_status fv_vault_read(fv_vault *v, int64_t id, float *out);
 FV_NODISCARD fv_status fv_vault_delete_person(fv_vault *v, const uint8_t *person, size_t *removed);
 
 /*
- * Deletes the templates of expired days (day <= now's day - retention) in one transaction, then
- * destroys those days' keys (keyring rewritten atomically), and logs a count per day in vault.db.
- * Idempotent; safe to kill at any point (docs/vault.md). rep may be NULL.
+ * Sets `project`'s retention to `days` (1..FV_VAULT_RETENTION_MAX), stored in vault.db; a project
+ * never set has FV_VAULT_RETENTION_DEFAULT. Takes effect at the next fv_vault_purge.
+ */
+FV_NODISCARD fv_status fv_vault_set_retention(fv_vault *v, const char *project, int days);
+
+/* `project`'s retention in days (FV_VAULT_RETENTION_DEFAULT if never set). */
+FV_NODISCARD fv_status fv_vault_get_retention(fv_vault *v, const char *project, int *days);
+
+/*
+ * For every project, deletes its templates of expired days (day <= now's day - the project's
+ * retention) in one transaction, then destroys exactly those (project, day) keys (keyring
+ * rewritten atomically), and logs a count per (project, day) in vault.db. Idempotent; safe to
+ * kill at any point; a later purge finishes an interrupted one (docs/vault.md). rep may be NULL.
  */
 FV_NODISCARD fv_status fv_vault_purge(fv_vault *v, int64_t now, fv_vault_purge_report *rep);
 

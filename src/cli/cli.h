@@ -14,5 +14,6 @@ int fv_cli_bench_search(int argc, char **argv);
 int fv_cli_faces(int argc, char **argv);
 int fv_cli_embed(int argc, char **argv);
 int fv_cli_compare(int argc, char **argv);
+int fv_cli_purge(int argc, char **argv);
 
 #endif

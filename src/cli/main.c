@@ -24,6 +24,9 @@ static void usage(FILE *f) {
                "      the same plus each usable face's 512-d embedding\n"
                "  compare A B [--json] [--models DIR]\n"
                "      similarity of the largest usable faces, same (at the threshold), threshold\n"
+               "  purge --site DIR [--json]\n"
+               "      expire what retention says, now: deletes each project's expired templates\n"
+               "      and destroys their day keys in DIR/vault; prints counts per project and day\n"
                "  help      this text\n");
 }
 
@@ -45,6 +48,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "faces") == 0) return fv_cli_faces(argc - 2, argv + 2);
     if (strcmp(argv[1], "embed") == 0) return fv_cli_embed(argc - 2, argv + 2);
     if (strcmp(argv[1], "compare") == 0) return fv_cli_compare(argc - 2, argv + 2);
+    if (strcmp(argv[1], "purge") == 0) return fv_cli_purge(argc - 2, argv + 2);
     fprintf(stderr, "fairvisit: unknown command '%s' (try 'fairvisit help')\n", argv[1]);
     return 2;
 }

@@ -1,11 +1,15 @@
 /*
- * keyring.c - the master key file and the keyring of per-day keys (format in docs/vault.md).
+ * keyring.c - the master key file and the keyring of per-(project, day) keys (format in
+ * docs/vault.md).
  *
- * keyring file: "FVKEYRNG" | u32 version (1) | u32 count | 24-byte nonce |
+ * keyring file: "FVKEYRNG" | u32 version (2) | u32 count | 24-byte nonce |
  *               XChaCha20-Poly1305(master key, nonce, ad = the first 16 bytes,
- *                                  count x (i64 day, 32-byte key), little endian) + 16-byte tag
- * Invariants: v->keys is sorted by day, unique days, and equals the file after every call; the
- * plaintext keyring only ever exists in sodium_malloc'd memory. Threading: per handle.
+ *                                  count x (u32 len, project[128] zero-padded, i64 day,
+ *                                  32-byte key), little endian) + 16-byte tag
+ * Version 1 (one key per day shared by all projects) is refused: its keys cannot be shredded per
+ * project. Invariants: v->keys is sorted by (project bytes, day), unique, and equals the file
+ * after every call; the plaintext keyring only ever exists in sodium_malloc'd memory.
+ * Threading: per handle.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,9 +22,16 @@
 
 /* 8 bytes, no terminator */
 static const uint8_t KR_MAGIC[8] = {'F', 'V', 'K', 'E', 'Y', 'R', 'N', 'G'};
-#define KR_VERSION 1u
+#define KR_VERSION 2u
 #define KR_HEADER  16
-#define KR_ENTRY   (8 + FV__VAULT_KEY_BYTES)
+#define KR_ENTRY   (4 + FV_VAULT_NAME_MAX + 8 + FV__VAULT_KEY_BYTES)
+
+/* Order of keys: project bytes (strcmp compares as unsigned char), then day. */
+static int key_cmp(const char *project, int64_t day, const fv__vault_daykey *k) {
+    int c = strcmp(project, k->project);
+    if (c != 0) return c;
+    return day < k->day ? -1 : day > k->day;
+}
 
 static void put_u32(uint8_t *p, uint32_t x) {
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(x >> (8 * i));
@@ -109,9 +120,14 @@ fv_status fv__vault_keyring_save(fv_vault *v, const fv__vault_daykey *keys, size
         st = fv__vault_fail(v, FV_ERR_NOMEM, "out of memory writing the keyring");
         goto out;
     }
+    memset(plain, 0, plen);
     for (size_t i = 0; i < n; i++) {
-        put_i64(plain + i * KR_ENTRY, keys[i].day);
-        memcpy(plain + i * KR_ENTRY + 8, keys[i].key, FV__VAULT_KEY_BYTES);
+        uint8_t *e = plain + i * KR_ENTRY;
+        size_t lp = strlen(keys[i].project);
+        put_u32(e, (uint32_t)lp);
+        memcpy(e + 4, keys[i].project, lp);
+        put_i64(e + 4 + FV_VAULT_NAME_MAX, keys[i].day);
+        memcpy(e + 4 + FV_VAULT_NAME_MAX + 8, keys[i].key, FV__VAULT_KEY_BYTES);
     }
     memcpy(file, KR_MAGIC, 8);
     put_u32(file + 8, KR_VERSION);
@@ -143,6 +159,12 @@ fv_status fv__vault_keyring_load(fv_vault *v) {
         st = fv__vault_fail(v, FV_ERR_FORMAT, "keyring: bad magic or size");
         goto out;
     }
+    if (get_u32(file + 8) == 1) {
+        st = fv__vault_fail(v, FV_ERR_UNSUPPORTED,
+                            "keyring: version 1 (one key per day for all projects) is not "
+                            "supported; this build needs version 2 (one key per project and day)");
+        goto out;
+    }
     if (get_u32(file + 8) != KR_VERSION) {
         st = fv__vault_fail(v, FV_ERR_UNSUPPORTED, "keyring: unsupported version");
         goto out;
@@ -169,11 +191,18 @@ fv_status fv__vault_keyring_load(fv_vault *v) {
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        keys[i].day = get_i64(plain + i * KR_ENTRY);
-        memcpy(keys[i].key, plain + i * KR_ENTRY + 8, FV__VAULT_KEY_BYTES);
-        if (i > 0 && keys[i].day <= keys[i - 1].day) {
+        const uint8_t *e = plain + i * KR_ENTRY;
+        size_t lp = get_u32(e);
+        bool ok = lp >= 1 && lp <= FV_VAULT_NAME_MAX && memchr(e + 4, 0, lp) == NULL;
+        for (size_t j = lp; ok && j < FV_VAULT_NAME_MAX; j++) ok = e[4 + j] == 0;
+        memset(keys[i].project, 0, sizeof keys[i].project);
+        if (ok) memcpy(keys[i].project, e + 4, lp);
+        keys[i].day = get_i64(e + 4 + FV_VAULT_NAME_MAX);
+        memcpy(keys[i].key, e + 4 + FV_VAULT_NAME_MAX + 8, FV__VAULT_KEY_BYTES);
+        if (!ok || (i > 0 && key_cmp(keys[i].project, keys[i].day, &keys[i - 1]) <= 0)) {
             sodium_free(keys);
-            st = fv__vault_fail(v, FV_ERR_FORMAT, "keyring: days out of order");
+            st = fv__vault_fail(v, FV_ERR_FORMAT,
+                                ok ? "keyring: keys out of order" : "keyring: bad project name");
             goto out;
         }
     }
@@ -187,16 +216,23 @@ out:
     return st;
 }
 
-const uint8_t *fv__vault_key_find(const fv_vault *v, int64_t day) {
+/* Index of the first key not ordered before (project, day). */
+static size_t key_lower_bound(const fv_vault *v, const char *project, int64_t day) {
     size_t lo = 0, hi = v->n_keys;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (v->keys[mid].day == day) return v->keys[mid].key;
-        if (v->keys[mid].day < day)
+        if (key_cmp(project, day, &v->keys[mid]) > 0)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+const uint8_t *fv__vault_key_find(const fv_vault *v, const char *project, int64_t day) {
+    if (project == NULL || strlen(project) > FV_VAULT_NAME_MAX) return NULL;
+    size_t at = key_lower_bound(v, project, day);
+    if (at < v->n_keys && key_cmp(project, day, &v->keys[at]) == 0) return v->keys[at].key;
     return NULL;
 }
 
@@ -214,37 +250,43 @@ static fv_status keys_commit(fv_vault *v, fv__vault_daykey *keys, size_t n, size
     return FV_OK;
 }
 
-fv_status fv__vault_key_ensure(fv_vault *v, int64_t day, const uint8_t **key) {
-    *key = fv__vault_key_find(v, day);
+fv_status fv__vault_key_ensure(fv_vault *v, const char *project, int64_t day, const uint8_t **key) {
+    *key = NULL;
+    size_t lp = project ? strlen(project) : 0;
+    if (lp == 0 || lp > FV_VAULT_NAME_MAX)
+        return fv__vault_fail(v, FV_ERR_ARG, "project name must be 1..128 bytes");
+    *key = fv__vault_key_find(v, project, day);
     if (*key != NULL) return FV_OK;
     if (v->n_keys >= FV__VAULT_KEYS_MAX)
         return fv__vault_fail(v, FV_ERR_LIMIT, "keyring is full (purge expired days)");
     size_t cap = v->n_keys + 1;
     fv__vault_daykey *keys = keys_alloc(cap);
     if (keys == NULL) return fv__vault_fail(v, FV_ERR_NOMEM, "out of secure memory for a day key");
-    size_t at = 0;
-    while (at < v->n_keys && v->keys[at].day < day) at++;
+    size_t at = key_lower_bound(v, project, day);
     memcpy(keys, v->keys, at * sizeof *keys);
+    memset(keys[at].project, 0, sizeof keys[at].project);
+    memcpy(keys[at].project, project, lp);
     keys[at].day = day;
     randombytes_buf(keys[at].key, FV__VAULT_KEY_BYTES);
     memcpy(keys + at + 1, v->keys + at, (v->n_keys - at) * sizeof *keys);
     fv_status st = keys_commit(v, keys, v->n_keys + 1, cap);
     if (st != FV_OK) return st;
-    *key = fv__vault_key_find(v, day);
+    *key = fv__vault_key_find(v, project, day);
     return FV_OK;
 }
 
-fv_status fv__vault_keys_destroy_through(fv_vault *v, int64_t cutoff, size_t *destroyed) {
-    size_t drop = 0;
-    while (drop < v->n_keys && v->keys[drop].day <= cutoff) drop++;
-    *destroyed = drop;
-    if (drop == 0) return FV_OK;
-    size_t n = v->n_keys - drop;
+fv_status fv__vault_keys_destroy(fv_vault *v, const bool *drop, size_t *destroyed) {
+    size_t n_drop = 0;
+    for (size_t i = 0; i < v->n_keys; i++) n_drop += drop[i];
+    *destroyed = 0;
+    if (n_drop == 0) return FV_OK;
+    size_t n = v->n_keys - n_drop;
     fv__vault_daykey *keys = keys_alloc(n);
     if (keys == NULL)
         return fv__vault_fail(v, FV_ERR_NOMEM, "out of secure memory for the keyring");
-    memcpy(keys, v->keys + drop, n * sizeof *keys);
+    for (size_t i = 0, j = 0; i < v->n_keys; i++)
+        if (!drop[i]) keys[j++] = v->keys[i];
     fv_status st = keys_commit(v, keys, n, n ? n : 1);
-    if (st != FV_OK) *destroyed = 0;
+    if (st == FV_OK) *destroyed = n_drop;
     return st;
 }

@@ -1,21 +1,20 @@
 /*
  * store.c - vault.db: schema, pragmas, and the sealing of one template record.
  *
- * A record's ciphertext is XChaCha20-Poly1305(day key, fresh random 24-byte nonce, ad, protected
- * template as 512 float32 little endian) with ad binding the row to its metadata:
- *   "FVT1" | i64 id | i64 day | i64 created | i64 version | person (16) |
- *   u32 len | project | u32 len | consent           (integers little endian)
- * so moving a ciphertext to another row, person, project, consent, day or transform generation
- * makes it fail authentication. Decrypted templates go only to sodium_malloc'd buffers; on failure
- * the output is wiped and one generic message is set.
- * Threading: per handle.
+ * A record's ciphertext is XChaCha20-Poly1305((project, day) key, fresh random 24-byte nonce, ad,
+ * protected template as 512 float32 little endian) with ad binding the row to its metadata: "FVT1"
+ * | i64 id | i64 day | i64 created | i64 version | person (16) | u32 len | project | u32 len |
+ * consent           (integers little endian) so moving a ciphertext to another row, person,
+ * project, consent, day or transform generation makes it fail authentication. Decrypted templates
+ * go only to sodium_malloc'd buffers; on failure the output is wiped and one generic message is
+ * set. Threading: per handle.
  */
 #include <string.h>
 
 #include "fairvisit/alloc.h"
 #include "vault-impl.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char *const SCHEMA =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -27,9 +26,11 @@ static const char *const SCHEMA =
     " nonce BLOB NOT NULL, ct BLOB NOT NULL);"
     "CREATE INDEX templates_day ON templates(day);"
     "CREATE INDEX templates_person ON templates(person);"
-    "CREATE TABLE purge_log(at INTEGER NOT NULL, day INTEGER NOT NULL,"
+    "CREATE TABLE projects(project TEXT PRIMARY KEY,"
+    " retention_days INTEGER NOT NULL CHECK(retention_days > 0));"
+    "CREATE TABLE purge_log(at INTEGER NOT NULL, project TEXT NOT NULL, day INTEGER NOT NULL,"
     " templates INTEGER NOT NULL);"
-    "INSERT INTO meta VALUES('schema', 1), ('transform_generation', 1);";
+    "INSERT INTO meta VALUES('schema', 2), ('transform_generation', 1);";
 
 static fv_status db_pragmas(fv_vault *v, sqlite3 *db) {
     static const char *const P =
@@ -76,6 +77,10 @@ fv_status fv__vault_db_open(fv_vault *v) {
     int64_t schema = 0;
     st = fv__vault_meta_get(v, "schema", &schema);
     if (st != FV_OK) return st;
+    if (schema == 1)
+        return fv__vault_fail(v, FV_ERR_UNSUPPORTED,
+                              "vault.db: schema 1 (one retention for all projects) is not "
+                              "supported; this build needs schema 2 (per-project retention)");
     if (schema != SCHEMA_VERSION)
         return fv__vault_fail(v, FV_ERR_UNSUPPORTED, "vault.db: unsupported schema version");
     return FV_OK;
@@ -119,6 +124,24 @@ fv_status fv__vault_meta_set(fv_vault *v, const char *key, int64_t value) {
     return FV_OK;
 }
 
+fv_status fv__vault_retention(fv_vault *v, const char *project, int *days) {
+    sqlite3_stmt *s = NULL;
+    *days = FV_VAULT_RETENTION_DEFAULT;
+    if (sqlite3_prepare_v2(v->db, "SELECT retention_days FROM projects WHERE project = ?", -1, &s,
+                           NULL) != SQLITE_OK)
+        return fv__vault_fail(v, FV_ERR_IO, "vault.db: %s", sqlite3_errmsg(v->db));
+    sqlite3_bind_text(s, 1, project, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(s, 0);
+        if (d > 0 && d <= FV_VAULT_RETENTION_MAX) *days = (int)d;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fv__vault_fail(v, FV_ERR_IO, "vault.db: %s", sqlite3_errstr(rc));
+    return FV_OK;
+}
+
 static size_t put_le(uint8_t *p, uint64_t x, int n) {
     for (int i = 0; i < n; i++) p[i] = (uint8_t)(x >> (8 * i));
     return (size_t)n;
@@ -151,7 +174,7 @@ fv_status fv__vault_seal(fv_vault *v, const fv__vault_record *r, const float *ve
                          uint8_t *ct) {
     uint8_t ad[AD_MAX];
     size_t adn = record_ad(r, ad);
-    const uint8_t *key = fv__vault_key_find(v, r->day);
+    const uint8_t *key = fv__vault_key_find(v, r->project, r->day);
     if (adn == 0 || key == NULL)
         return fv__vault_fail(v, FV_ERR_INTERNAL, "cannot seal a record (no day key)");
     randombytes_buf(nonce, FV__VAULT_NONCE_BYTES);
@@ -161,7 +184,7 @@ fv_status fv__vault_seal(fv_vault *v, const fv__vault_record *r, const float *ve
 }
 
 fv_status fv__vault_unseal(fv_vault *v, const fv__vault_record *r, float *out) {
-    const uint8_t *key = fv__vault_key_find(v, r->day);
+    const uint8_t *key = fv__vault_key_find(v, r->project, r->day);
     if (key == NULL)
         return fv__vault_fail(v, FV_ERR_NOT_FOUND,
                               "template record's day key was destroyed (expired)");

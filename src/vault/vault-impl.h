@@ -3,7 +3,8 @@
  *
  * Invariants: v->master, v->keys, v->xf and v->plain are sodium_malloc'd and wiped before free;
  * every live record whose day key exists and that authenticates is in exactly one project index
- * under its record id; the keyring on disk and v->keys hold the same days after every call.
+ * under its record id; the keyring on disk and v->keys hold the same (project, day) keys after
+ * every call.
  * Threading: one thread at a time per handle.
  */
 #ifndef FAIRVISIT_VAULT_IMPL_H
@@ -24,7 +25,9 @@
 #define FV__VAULT_KEYS_MAX    100000
 #define FV__VAULT_AUTH_MSG    "template record failed authentication"
 
+/* One (project, day) key. project is NUL-terminated, 1..FV_VAULT_NAME_MAX bytes, rest zero. */
 typedef struct fv__vault_daykey {
+    char project[FV_VAULT_NAME_MAX + 1];
     int64_t day;
     uint8_t key[FV__VAULT_KEY_BYTES];
 } fv__vault_daykey;
@@ -40,7 +43,7 @@ struct fv_vault {
     char err[256];
     fv_vault_consent refusal;
     uint8_t *master;        /* FV__VAULT_KEY_BYTES, sodium_malloc */
-    fv__vault_daykey *keys; /* sodium_malloc, n_keys used of cap_keys, sorted by day */
+    fv__vault_daykey *keys; /* sodium_malloc, n_keys used of cap_keys, by (project, day) */
     size_t n_keys, cap_keys;
     float *xf; /* FV_VAULT_DIM^2 row-major, sodium_malloc */
     uint64_t xf_gen;
@@ -66,10 +69,11 @@ fv_status fv__vault_master_create(const char *dir);
 fv_status fv__vault_master_load(fv_vault *v);
 fv_status fv__vault_keyring_save(fv_vault *v, const fv__vault_daykey *keys, size_t n);
 fv_status fv__vault_keyring_load(fv_vault *v);
-const uint8_t *fv__vault_key_find(const fv_vault *v, int64_t day);
-fv_status fv__vault_key_ensure(fv_vault *v, int64_t day, const uint8_t **key);
-/* Destroys the keys of days <= cutoff; *destroyed = how many. */
-fv_status fv__vault_keys_destroy_through(fv_vault *v, int64_t cutoff, size_t *destroyed);
+const uint8_t *fv__vault_key_find(const fv_vault *v, const char *project, int64_t day);
+fv_status fv__vault_key_ensure(fv_vault *v, const char *project, int64_t day, const uint8_t **key);
+/* Destroys every key i of v->keys with drop[i] set (one atomic keyring rewrite); *destroyed =
+ * how many (0 on failure). */
+fv_status fv__vault_keys_destroy(fv_vault *v, const bool *drop, size_t *destroyed);
 
 /* transform.c */
 float *fv__vault_transform_generate(void);
@@ -93,6 +97,8 @@ fv_status fv__vault_db_open(fv_vault *v);
 fv_status fv__vault_exec(fv_vault *v, const char *sql);
 fv_status fv__vault_meta_get(fv_vault *v, const char *key, int64_t *value);
 fv_status fv__vault_meta_set(fv_vault *v, const char *key, int64_t value);
+/* project's retention in days (FV_VAULT_RETENTION_DEFAULT when the projects table has none). */
+fv_status fv__vault_retention(fv_vault *v, const char *project, int *days);
 /* Encrypts vec (protected form) for record r (nonce filled with fresh random bytes, ct out). */
 fv_status fv__vault_seal(fv_vault *v, const fv__vault_record *r, const float *vec, uint8_t *nonce,
                          uint8_t *ct);

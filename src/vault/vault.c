@@ -167,7 +167,6 @@ fv_status fv_vault_open(const char *dir, const fv_vault_options *opt, fv_vault *
     if (dir == NULL || opt == NULL || opt->consent_ok == NULL)
         return fv__vault_fail(v, FV_ERR_ARG, "a site folder and a consent check are required");
     v->opt = *opt;
-    if (v->opt.retention_days <= 0) v->opt.retention_days = FV_VAULT_RETENTION_DEFAULT;
     v->storage.alloc = secure_alloc;
     v->storage.free = secure_free;
     if (sodium_init() < 0) return fv__vault_fail(v, FV_ERR_INTERNAL, "libsodium failed to start");
@@ -271,7 +270,7 @@ fv_status fv_vault_insert(fv_vault *v, const uint8_t *person, const char *projec
                           .project = project,
                           .consent = consent_id};
     const uint8_t *key;
-    if ((st = fv__vault_key_ensure(v, r.day, &key)) != FV_OK) return st;
+    if ((st = fv__vault_key_ensure(v, project, r.day, &key)) != FV_OK) return st;
     fv_index *ix = fv__vault_project_index(v, project, true);
     if (ix == NULL) return fv__vault_fail(v, FV_ERR_NOMEM, "out of memory for the project index");
 

@@ -3,7 +3,8 @@
  * site folders under /tmp: site creation and master key permissions; refusal without consent,
  * after withdrawal and for the wrong scope; insert/search/reopen; deletion of a person; tamper
  * detection (ciphertext, nonce, metadata); template protection (similarity preserved,
- * unlinkability across sites, renewability after re-key); purge and crypto-shredding of a copy;
+ * unlinkability across sites, renewability after re-key); purge and crypto-shredding of a copy,
+ * per project with its own retention; refusal of a version 1 keyring;
  * bytes per template on disk and in memory.
  *
  * Threading: single-threaded apart from the index's search threads.
@@ -318,8 +319,9 @@ static void test_tamper(void) {
         fv_vault_stats st;
         fv_vault_get_stats(v, &st);
         CHECK_INT_EQ(st.templates, 1);
-        if (strcmp(cases[c].column, "day") == 0) {
-            /* The next day has no key: unreadable rather than failed. Either way not loaded. */
+        if (strcmp(cases[c].column, "day") == 0 || strcmp(cases[c].column, "project") == 0) {
+            /* The altered (project, day) has no key: unreadable rather than failed. Either way
+             * not loaded. */
             CHECK_INT_EQ(st.unreadable + st.failed_auth, 1);
         } else {
             CHECK_INT_EQ(st.failed_auth, 1);
@@ -475,7 +477,10 @@ static void test_purge_crypto_shredding(void) {
     CHECK_INT_EQ(rep.templates_deleted, expect);
     CHECK_INT_EQ(rep.keys_destroyed, 10);
     CHECK_INT_EQ(rep.n_days, 10);
+    CHECK_INT_EQ(rep.today, T0 / DAY + DAYS - 1);
+    CHECK(strcmp(rep.days[0].project, "p1") == 0);
     CHECK_INT_EQ(rep.days[0].day, T0 / DAY);
+    CHECK_INT_EQ(rep.days[0].key_destroyed, 1);
     CHECK_INT_EQ(rep.days[1].templates, 2);
     fv_vault_stats st;
     fv_vault_get_stats(v, &st);
@@ -523,6 +528,141 @@ static void test_purge_crypto_shredding(void) {
     vf_rmtree(copy);
 }
 
+/* Retention is per project and so is crypto-shredding: with retention 7 (p7) and 30 (p30) and
+ * templates of both on days 0..9, a purge at day 10 removes p7's days 0..3 (rows and keys) and
+ * nothing of p30; a copy taken before the purge, opened with the site's current keyring, cannot
+ * decrypt p7's expired records but still reads everything of p30. */
+static void test_purge_per_project(void) {
+    char dir[64], copy[64];
+    fv_vault *v = new_site(dir, sizeof dir);
+    if (v == NULL) return;
+    vf_tempdir(copy, sizeof copy);
+    vf_ledger_add(&ledger, "c-p7", "p7", FV_VAULT_CONSENT_OK);
+    vf_ledger_add(&ledger, "c-p30", "p30", FV_VAULT_CONSENT_OK);
+    int days = 0;
+    CHECK_INT_EQ(fv_vault_get_retention(v, "p7", &days), FV_OK);
+    CHECK_INT_EQ(days, FV_VAULT_RETENTION_DEFAULT);
+    CHECK_INT_EQ(fv_vault_set_retention(v, "p7", 0), FV_ERR_ARG);
+    CHECK_INT_EQ(fv_vault_set_retention(v, "p7", 7), FV_OK);
+    CHECK_INT_EQ(fv_vault_set_retention(v, "p30", 30), FV_OK);
+    CHECK_INT_EQ(fv_vault_get_retention(v, "p7", &days), FV_OK);
+    CHECK_INT_EQ(days, 7);
+    enum { DAYS = 10, EXPIRED = 3 }; /* today = day 10: p7 days 0..3 expire (10 - 7 = 3) */
+    uint64_t seed = 9;
+    int64_t id7[DAYS], id30[DAYS];
+    for (int d = 0; d < DAYS; d++) {
+        float x[FV_VAULT_DIM];
+        uint8_t person[16];
+        vf_person(person, (unsigned)d);
+        vf_random_unit(&seed, x);
+        CHECK_INT_EQ(fv_vault_insert(v, person, "p7", "c-p7", T0 + d * DAY, x, &id7[d]), FV_OK);
+        vf_random_unit(&seed, x);
+        CHECK_INT_EQ(fv_vault_insert(v, person, "p30", "c-p30", T0 + d * DAY, x, &id30[d]), FV_OK);
+    }
+    /* one key per (project, day) */
+    CHECK_INT_EQ(v->n_keys, 2 * DAYS);
+    fv_vault_close(v);
+    const char *files[] = {"master.key", "keyring", "transform", "vault.db"};
+    for (int i = 0; i < 4; i++) CHECK_INT_EQ(vf_copy(dir, copy, files[i]), 0);
+    v = open_site(dir);
+    if (v == NULL) return;
+    /* retention survives reopen */
+    CHECK_INT_EQ(fv_vault_get_retention(v, "p7", &days), FV_OK);
+    CHECK_INT_EQ(days, 7);
+    int64_t now = T0 + DAYS * DAY;
+    fv_vault_purge_report rep;
+    CHECK_INT_EQ(fv_vault_purge(v, now, &rep), FV_OK);
+    CHECK_INT_EQ(rep.templates_deleted, EXPIRED + 1);
+    CHECK_INT_EQ(rep.keys_destroyed, EXPIRED + 1);
+    CHECK_INT_EQ(rep.n_days, EXPIRED + 1);
+    for (size_t i = 0; i < rep.n_days; i++) {
+        CHECK(strcmp(rep.days[i].project, "p7") == 0);
+        CHECK_INT_EQ(rep.days[i].day, T0 / DAY + (int64_t)i);
+        CHECK_INT_EQ(rep.days[i].templates, 1);
+        CHECK_INT_EQ(rep.days[i].key_destroyed, 1);
+    }
+    CHECK_INT_EQ(v->n_keys, 2 * DAYS - (EXPIRED + 1));
+    for (int d = 0; d < DAYS; d++) {
+        CHECK((fv__vault_key_find(v, "p7", T0 / DAY + d) != NULL) == (d > EXPIRED));
+        CHECK(fv__vault_key_find(v, "p30", T0 / DAY + d) != NULL);
+    }
+    float out[FV_VAULT_DIM];
+    for (int d = 0; d < DAYS; d++) {
+        CHECK_INT_EQ(fv_vault_read(v, id7[d], out), d <= EXPIRED ? FV_ERR_NOT_FOUND : FV_OK);
+        CHECK_INT_EQ(fv_vault_read(v, id30[d], out), FV_OK);
+    }
+    fv_vault_stats st;
+    fv_vault_get_stats(v, &st);
+    CHECK_INT_EQ(st.templates, 2 * DAYS - (EXPIRED + 1));
+    /* idempotent */
+    CHECK_INT_EQ(fv_vault_purge(v, now, &rep), FV_OK);
+    CHECK_INT_EQ(rep.templates_deleted + rep.keys_destroyed + rep.n_days, 0);
+    fv_vault_close(v);
+    /* The backup with the current keyring: p7's expired rows are there but undecryptable. */
+    CHECK_INT_EQ(vf_copy(dir, copy, "keyring"), 0);
+    fv_vault *c = open_site(copy);
+    if (c == NULL) return;
+    fv_vault_get_stats(c, &st);
+    CHECK_INT_EQ(st.unreadable, EXPIRED + 1);
+    CHECK_INT_EQ(st.failed_auth, 0);
+    CHECK_INT_EQ(st.templates, 2 * DAYS - (EXPIRED + 1));
+    for (int d = 0; d < DAYS; d++) {
+        CHECK_INT_EQ(fv_vault_read(c, id7[d], out), d <= EXPIRED ? FV_ERR_NOT_FOUND : FV_OK);
+        CHECK_INT_EQ(fv_vault_read(c, id30[d], out), FV_OK);
+    }
+    fv_vault_close(c);
+    /* purge_log: one row per (project, day), p7 only */
+    char path[128];
+    snprintf(path, sizeof path, "%s/vault.db", dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT_EQ(sqlite3_prepare_v2(db,
+                                    "SELECT count(*), sum(project = 'p7'), sum(templates) "
+                                    "FROM purge_log",
+                                    -1, &s, NULL),
+                 SQLITE_OK);
+    CHECK_INT_EQ(sqlite3_step(s), SQLITE_ROW);
+    CHECK_INT_EQ(sqlite3_column_int(s, 0), EXPIRED + 1);
+    CHECK_INT_EQ(sqlite3_column_int(s, 1), EXPIRED + 1);
+    CHECK_INT_EQ(sqlite3_column_int(s, 2), EXPIRED + 1);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    /* A purge at day 40 expires p30's days 0..9 as well. */
+    v = open_site(dir);
+    if (v == NULL) return;
+    CHECK_INT_EQ(fv_vault_purge(v, T0 + 40 * DAY, &rep), FV_OK);
+    CHECK_INT_EQ(rep.templates_deleted, 2 * DAYS - (EXPIRED + 1));
+    CHECK_INT_EQ(v->n_keys, 0);
+    fv_vault_close(v);
+    reset_ledger();
+    vf_rmtree(dir);
+    vf_rmtree(copy);
+}
+
+/* An old-format keyring (version 1: one key per day for all projects) is refused clearly. */
+static void test_keyring_v1_refused(void) {
+    char dir[64];
+    fv_vault *v = new_site(dir, sizeof dir);
+    if (v == NULL) return;
+    fv_vault_close(v);
+    char p[128];
+    snprintf(p, sizeof p, "%s/keyring", dir);
+    FILE *f = fopen(p, "r+b");
+    CHECK(f != NULL);
+    if (f == NULL) return;
+    fseek(f, 8, SEEK_SET);
+    const unsigned char one[4] = {1, 0, 0, 0};
+    CHECK_INT_EQ(fwrite(one, 1, 4, f), 4);
+    fclose(f);
+    fv_vault_options opt = {.consent_ok = vf_consent_ok, .consent_ctx = &ledger};
+    fv_vault *w = NULL;
+    CHECK_INT_EQ(fv_vault_open(dir, &opt, &w), FV_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(fv_vault_errmsg(w), "version 1");
+    fv_vault_close(w);
+    vf_rmtree(dir);
+}
+
 /* Bytes per template on disk (vault.db after checkpoint) and in memory (index). */
 static void test_bytes_per_template(void) {
     char dir[64];
@@ -564,6 +704,8 @@ int main(void) {
     RUN(test_unlinkability);
     RUN(test_rekey);
     RUN(test_purge_crypto_shredding);
+    RUN(test_purge_per_project);
+    RUN(test_keyring_v1_refused);
     RUN(test_bytes_per_template);
     return check_summary();
 }

@@ -3,7 +3,8 @@
  * then reopen: the keyring and transform still open, every insert the child acknowledged (its
  * record id written to a pipe after fv_vault_insert returned) is there and decrypts, no record
  * fails authentication (nothing half-written), and a purge is all-or-nothing and finishes when
- * run again. Random unit vectors only, in folders under /tmp.
+ * run again, for two projects with different retentions. Random unit vectors only, in folders under
+ * /tmp.
  *
  * Threading: the parent forks single-threaded children; each child opens its own vault.
  */
@@ -129,7 +130,9 @@ static void test_kill_during_inserts(void) {
 }
 
 static void test_kill_during_purge(void) {
-    enum { DAYS = 30, PER_DAY = 3, EXPIRED_DAYS = 12 };
+    /* p1: default retention 30, 3 per day; p2: retention 20, 1 per day. At day 41 p1's days
+     * 0..11 and p2's days 0..21 expire, in one purge. */
+    enum { DAYS = 30, PER_DAY = 3, EXPIRED_DAYS = 12, P2_RETENTION = 20, P2_EXPIRED = 22 };
     int killed_mid = 0, rows_gone = 0;
     unsigned span_us = 0; /* how long an unkilled open + purge takes (run 0 measures it) */
     for (int iter = 0; iter < 11; iter++) {
@@ -139,8 +142,14 @@ static void test_kill_during_purge(void) {
         fv_vault *v = open_site(dir);
         if (v == NULL) return;
         uint64_t seed = 77;
-        int64_t ids[DAYS][PER_DAY];
-        for (int d = 0; d < DAYS; d++)
+        int64_t ids[DAYS][PER_DAY], ids2[DAYS];
+        CHECK_INT_EQ(fv_vault_set_retention(v, "p2", P2_RETENTION), FV_OK);
+        for (int d = 0; d < DAYS; d++) {
+            float y[FV_VAULT_DIM];
+            uint8_t who[16];
+            vf_person(who, (unsigned)(1000 + d));
+            vf_random_unit(&seed, y);
+            CHECK_INT_EQ(fv_vault_insert(v, who, "p2", "c-p2", T0 + d * DAY, y, &ids2[d]), FV_OK);
             for (int j = 0; j < PER_DAY; j++) {
                 float x[FV_VAULT_DIM];
                 uint8_t person[16];
@@ -149,6 +158,7 @@ static void test_kill_during_purge(void) {
                 CHECK_INT_EQ(fv_vault_insert(v, person, "p1", "c-ok", T0 + d * DAY, x, &ids[d][j]),
                              FV_OK);
             }
+        }
         fv_vault_close(v);
         /* retention 30: at day 41 days 0..11 expire */
         int64_t now = T0 + (30 + EXPIRED_DAYS - 1) * DAY;
@@ -187,17 +197,20 @@ static void test_kill_during_purge(void) {
         float out[FV_VAULT_DIM];
         for (int d = 0; d < EXPIRED_DAYS; d++)
             for (int j = 0; j < PER_DAY; j++) present += fv_vault_read(v, ids[d][j], out) == FV_OK;
-        CHECK(present == 0 || present == EXPIRED_DAYS * PER_DAY); /* all or nothing */
+        for (int d = 0; d < P2_EXPIRED; d++) present += fv_vault_read(v, ids2[d], out) == FV_OK;
+        /* all or nothing, across both projects */
+        CHECK(present == 0 || present == EXPIRED_DAYS * PER_DAY + P2_EXPIRED);
         if (iter > 0 && WIFSIGNALED(status) && present == 0) rows_gone++;
         for (int d = EXPIRED_DAYS; d < DAYS; d++)
             for (int j = 0; j < PER_DAY; j++) CHECK_INT_EQ(fv_vault_read(v, ids[d][j], out), FV_OK);
+        for (int d = P2_EXPIRED; d < DAYS; d++) CHECK_INT_EQ(fv_vault_read(v, ids2[d], out), FV_OK);
         fv_vault_purge_report rep;
         CHECK_INT_EQ(fv_vault_purge(v, now, &rep), FV_OK);
         CHECK_INT_EQ(rep.templates_deleted, present);
         CHECK_INT_EQ(fv_vault_purge(v, now, &rep), FV_OK);
         CHECK_INT_EQ(rep.templates_deleted + rep.keys_destroyed, 0);
         fv_vault_get_stats(v, &st);
-        CHECK_INT_EQ(st.templates, (DAYS - EXPIRED_DAYS) * PER_DAY);
+        CHECK_INT_EQ(st.templates, (DAYS - EXPIRED_DAYS) * PER_DAY + DAYS - P2_EXPIRED);
         fv_vault_close(v);
         vf_rmtree(dir);
     }
@@ -209,6 +222,7 @@ static void test_kill_during_purge(void) {
 
 int main(void) {
     vf_ledger_add(&ledger, "c-ok", "p1", FV_VAULT_CONSENT_OK);
+    vf_ledger_add(&ledger, "c-p2", "p2", FV_VAULT_CONSENT_OK);
     rnd_state = (uint64_t)time(NULL);
     fprintf(stderr, "seed %llu\n", (unsigned long long)rnd_state);
     RUN(test_kill_during_inserts);
