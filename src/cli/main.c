@@ -7,27 +7,32 @@
 #include "cli.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: fairvisit <command> [options]\n"
-               "\n"
-               "commands:\n"
-               "  bench nn MODEL.onnx [--runs N] [--threads T] [--warmup W]\n"
-               "      time the inference engine on one model; the last line is JSON\n"
-               "      {model, median_ms, p90_ms, peak_rss_mb}\n"
-               "  bench face IMG [--runs N] [--models DIR]\n"
-               "      time the whole face pipeline on one image; the last line is JSON\n"
-               "  bench search --templates N [--threads T] [--int8] [--rerank] [--queries Q]\n"
-               "      time top-10 1:N search over N random 512-d templates; the last line is JSON\n"
-               "      {templates, qps, median_us, bytes_per_template, threads, int8, ...}\n"
-               "  faces IMG... [--json] [--threads T] [--models DIR]\n"
-               "      faces found, with quality, liveness and the reasons a face is not usable\n"
-               "  embed IMG... [--json] [--threads T] [--models DIR]\n"
-               "      the same plus each usable face's 512-d embedding\n"
-               "  compare A B [--json] [--models DIR]\n"
-               "      similarity of the largest usable faces, same (at the threshold), threshold\n"
-               "  purge --site DIR [--json]\n"
-               "      expire what retention says, now: deletes each project's expired templates\n"
-               "      and destroys their day keys in DIR/vault; prints counts per project and day\n"
-               "  help      this text\n");
+    fprintf(f,
+            "usage: fairvisit <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  bench nn MODEL.onnx [--runs N] [--threads T] [--warmup W]\n"
+            "      time the inference engine on one model; the last line is JSON\n"
+            "      {model, median_ms, p90_ms, peak_rss_mb}\n"
+            "  bench face IMG [--runs N] [--models DIR]\n"
+            "      time the whole face pipeline on one image; the last line is JSON\n"
+            "  bench search --templates N [--threads T] [--int8] [--rerank] [--queries Q]\n"
+            "      time top-10 1:N search over N random 512-d templates; the last line is JSON\n"
+            "      {templates, qps, median_us, bytes_per_template, threads, int8, ...}\n"
+            "  bench vault --templates N [--site DIR] [--seed S]\n"
+            "      insert N random templates into a throw-away vault (under /tmp or DIR), time\n"
+            "      its open (decrypt all into the index); the last line is JSON\n"
+            "      {templates, load_ms, disk_bytes_per_template, memory_bytes_per_template, ...}\n"
+            "  faces IMG... [--json] [--threads T] [--models DIR]\n"
+            "      faces found, with quality, liveness and the reasons a face is not usable\n"
+            "  embed IMG... [--json] [--threads T] [--models DIR]\n"
+            "      the same plus each usable face's 512-d embedding\n"
+            "  compare A B [--json] [--models DIR]\n"
+            "      similarity of the largest usable faces, same (at the threshold), threshold\n"
+            "  purge --site DIR [--json]\n"
+            "      expire what retention says, now: deletes each project's expired templates\n"
+            "      and destroys their day keys in DIR/vault; prints counts per project and day\n"
+            "  help      this text\n");
 }
 
 int main(int argc, char **argv) {
@@ -41,7 +46,10 @@ int main(int argc, char **argv) {
         if (argc >= 3 && strcmp(argv[2], "face") == 0) return fv_cli_bench_face(argc - 3, argv + 3);
         if (argc >= 3 && strcmp(argv[2], "search") == 0)
             return fv_cli_bench_search(argc - 3, argv + 3);
-        fprintf(stderr, "fairvisit bench: unknown benchmark '%s' (known: nn, face, search)\n",
+        if (argc >= 3 && strcmp(argv[2], "vault") == 0)
+            return fv_cli_bench_vault(argc - 3, argv + 3);
+        fprintf(stderr,
+                "fairvisit bench: unknown benchmark '%s' (known: nn, face, search, vault)\n",
                 argc >= 3 ? argv[2] : "");
         return 2;
     }

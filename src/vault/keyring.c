@@ -25,6 +25,7 @@ static const uint8_t KR_MAGIC[8] = {'F', 'V', 'K', 'E', 'Y', 'R', 'N', 'G'};
 #define KR_VERSION 2u
 #define KR_HEADER  16
 #define KR_ENTRY   (4 + FV_VAULT_NAME_MAX + 8 + FV__VAULT_KEY_BYTES)
+_Static_assert(KR_ENTRY == 172 && KR_HEADER == 16, "FV__VAULT_KEYRING_MAX assumes this layout");
 
 /* Order of keys: project bytes (strcmp compares as unsigned char), then day. */
 static int key_cmp(const char *project, int64_t day, const fv__vault_daykey *k) {
@@ -147,13 +148,20 @@ out:
 fv_status fv__vault_keyring_load(fv_vault *v) {
     char *path = fv__vault_path(v->dir, "keyring");
     if (path == NULL) return fv__vault_fail(v, FV_ERR_NOMEM, "out of memory");
-    uint8_t *file = NULL, *plain = NULL;
+    uint8_t *file = NULL;
     size_t len = 0;
-    size_t max = KR_HEADER + FV__VAULT_NONCE_BYTES + (size_t)FV__VAULT_KEYS_MAX * KR_ENTRY +
-                 FV__VAULT_TAG_BYTES;
-    fv_status st = fv__vault_read_file(v, path, max, &file, &len);
+    fv_status st = fv__vault_read_file(v, path, FV__VAULT_KEYRING_MAX, &file, &len);
     fv_free(path);
     if (st != FV_OK) return st;
+    st = fv__vault_keyring_parse(v, file, len);
+    fv_free(file);
+    return st;
+}
+
+fv_status fv__vault_keyring_parse(fv_vault *v, const uint8_t *file, size_t len) {
+    uint8_t *plain = NULL;
+    fv_status st = FV_OK;
+    if (len > FV__VAULT_KEYRING_MAX) return fv__vault_fail(v, FV_ERR_FORMAT, "keyring: too large");
     if (len < KR_HEADER + FV__VAULT_NONCE_BYTES + FV__VAULT_TAG_BYTES ||
         memcmp(file, KR_MAGIC, 8) != 0) {
         st = fv__vault_fail(v, FV_ERR_FORMAT, "keyring: bad magic or size");
@@ -212,7 +220,6 @@ fv_status fv__vault_keyring_load(fv_vault *v) {
     v->cap_keys = n ? n : 1;
 out:
     if (plain) sodium_free(plain);
-    fv_free(file);
     return st;
 }
 

@@ -112,6 +112,17 @@ fv_status fv__vault_transform_load(fv_vault *v, const char *name, float **xf, ui
     fv_status st = fv__vault_read_file(v, path, total, &file, &len);
     fv_free(path);
     if (st != FV_OK) return st;
+    st = fv__vault_transform_parse(v, file, len, xf, gen);
+    fv_free(file);
+    return st;
+}
+
+fv_status fv__vault_transform_parse(fv_vault *v, const uint8_t *file, size_t len, float **xf,
+                                    uint64_t *gen) {
+    *xf = NULL;
+    size_t plen = XF_N * sizeof(float);
+    size_t total = XF_HEADER + FV__VAULT_NONCE_BYTES + plen + FV__VAULT_TAG_BYTES;
+    fv_status st = FV_OK;
     if (len != total || memcmp(file, XF_MAGIC, 8) != 0) {
         st = fv__vault_fail(v, FV_ERR_FORMAT, "transform: bad magic or size");
     } else if (get_u32(file + 8) != XF_VERSION || get_u32(file + 12) != FV_VAULT_DIM) {
@@ -131,7 +142,6 @@ fv_status fv__vault_transform_load(fv_vault *v, const char *name, float **xf, ui
             *gen = (uint64_t)get_u32(file + 16) | (uint64_t)get_u32(file + 20) << 32;
         }
     }
-    fv_free(file);
     return st;
 }
 

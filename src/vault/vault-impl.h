@@ -69,6 +69,12 @@ fv_status fv__vault_master_create(const char *dir);
 fv_status fv__vault_master_load(fv_vault *v);
 fv_status fv__vault_keyring_save(fv_vault *v, const fv__vault_daykey *keys, size_t n);
 fv_status fv__vault_keyring_load(fv_vault *v);
+/* Largest keyring file: header, nonce, FV__VAULT_KEYS_MAX entries of 172 bytes, tag. */
+#define FV__VAULT_KEYRING_MAX                                                                      \
+    (16 + FV__VAULT_NONCE_BYTES + (size_t)FV__VAULT_KEYS_MAX * 172 + FV__VAULT_TAG_BYTES)
+/* Parses and authenticates a keyring file's bytes (borrowed) with v->master; on success replaces
+ * v->keys. The part of fv__vault_keyring_load after the read (fuzzed by fuzz_vault_keyring.c). */
+fv_status fv__vault_keyring_parse(fv_vault *v, const uint8_t *file, size_t len);
 const uint8_t *fv__vault_key_find(const fv_vault *v, const char *project, int64_t day);
 fv_status fv__vault_key_ensure(fv_vault *v, const char *project, int64_t day, const uint8_t **key);
 /* Destroys every key i of v->keys with drop[i] set (one atomic keyring rewrite); *destroyed =
@@ -79,6 +85,10 @@ fv_status fv__vault_keys_destroy(fv_vault *v, const bool *drop, size_t *destroye
 float *fv__vault_transform_generate(void);
 fv_status fv__vault_transform_save(fv_vault *v, const char *name, const float *xf, uint64_t gen);
 fv_status fv__vault_transform_load(fv_vault *v, const char *name, float **xf, uint64_t *gen);
+/* Parses and authenticates a transform file's bytes (borrowed) with v->master: *xf is a
+ * sodium_malloc'd matrix on success, NULL otherwise (fuzzed by fuzz_vault_transform.c). */
+fv_status fv__vault_transform_parse(fv_vault *v, const uint8_t *file, size_t len, float **xf,
+                                    uint64_t *gen);
 /* out = xf * in (FV_VAULT_DIM); out = xf^T * in. */
 void fv__vault_transform_apply(const float *xf, const float *in, float *out);
 void fv__vault_transform_apply_inverse(const float *xf, const float *in, float *out);

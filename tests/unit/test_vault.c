@@ -5,7 +5,8 @@
  * detection (ciphertext, nonce, metadata); template protection (similarity preserved,
  * unlinkability across sites, renewability after re-key); purge and crypto-shredding of a copy,
  * per project with its own retention; refusal of a version 1 keyring;
- * bytes per template on disk and in memory.
+ * bytes per template on disk and in memory; out-of-memory at every fv_ allocation of open and
+ * insert.
  *
  * Threading: single-threaded apart from the index's search threads.
  */
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "fairvisit/alloc.h"
 #include "fairvisit/vault.h"
 #include "vault-impl.h"
 
@@ -71,6 +73,7 @@ static void reset_ledger(void) {
     vf_ledger_add(&ledger, "c-ok2", "p1", FV_VAULT_CONSENT_OK);
     vf_ledger_add(&ledger, "c-gone", "p1", FV_VAULT_CONSENT_WITHDRAWN);
     vf_ledger_add(&ledger, "c-p2", "p2", FV_VAULT_CONSENT_OK);
+    vf_ledger_add(&ledger, "c-p3", "p3", FV_VAULT_CONSENT_OK);
 }
 
 /* Site files exist; master.key is 0600; init never overwrites; a readable key is refused. */
@@ -694,6 +697,148 @@ static void test_bytes_per_template(void) {
     vf_rmtree(dir);
 }
 
+/* ---- out of memory -------------------------------------------------------------------------- */
+
+/* An fv_allocator that fails call number fail_at (counting malloc and realloc calls; 0: never)
+ * and counts live blocks. sodium_malloc (keys, transform, index storage) does not go through it. */
+static struct { long calls, fail_at, live; } oom;
+
+static void *oom_malloc(size_t n) {
+    if (++oom.calls == oom.fail_at) return NULL;
+    void *p = malloc(n);
+    if (p) oom.live++;
+    return p;
+}
+static void *oom_realloc(void *ptr, size_t n) {
+    if (++oom.calls == oom.fail_at) return NULL;
+    void *p = realloc(ptr, n);
+    if (p && ptr == NULL) oom.live++;
+    return p;
+}
+static void oom_free(void *ptr) {
+    if (ptr == NULL) return;
+    oom.live--;
+    free(ptr);
+}
+static void oom_install(void) {
+    static const fv_allocator a = {oom_malloc, oom_realloc, oom_free};
+    memset(&oom, 0, sizeof oom);
+    fv_set_allocator(&a);
+}
+
+/* Templates of the site (opened with the C library's allocator), or -1 if it does not open. */
+static long long site_templates(const char *dir) {
+    fv_vault *v = open_site(dir);
+    if (v == NULL) return -1;
+    fv_vault_stats st;
+    fv_vault_get_stats(v, &st);
+    fv_vault_close(v);
+    return st.failed_auth || st.unreadable ? -1 : (long long)st.templates;
+}
+
+/* Fails the Nth fv_ allocation of fv_vault_open for N = 1, 2, ... until it succeeds, then of an
+ * insert (new project, new day: keyring rewrite, new project index) until it succeeds: every
+ * failure is an error with a message (except the handle's own allocation, N = 1: FV_ERR_NOMEM and
+ * no handle), nothing allocated stays live after close (and LSan sees no leak), and the site
+ * still opens with all its templates. */
+static void test_out_of_memory(void) {
+    char dir[64];
+    fv_vault *v = new_site(dir, sizeof dir);
+    if (v == NULL) return;
+    enum { N = 5 };
+    uint64_t seed = 9;
+    for (int i = 0; i < N; i++) {
+        float x[FV_VAULT_DIM];
+        uint8_t person[16];
+        vf_person(person, (unsigned)i);
+        vf_random_unit(&seed, x);
+        int64_t id;
+        CHECK_INT_EQ(fv_vault_insert(v, person, i % 2 ? "p1" : "p2", i % 2 ? "c-ok" : "c-p2",
+                                     T0 + i * DAY, x, &id),
+                     FV_OK);
+    }
+    fv_vault_close(v);
+    fv_vault_options opt = {.consent_ok = vf_consent_ok, .consent_ctx = &ledger};
+
+    long n_open = 0;
+    for (long fail = 1; fail < 1000; fail++) {
+        oom_install();
+        oom.fail_at = fail;
+        fv_vault *w = NULL;
+        fv_status st = fv_vault_open(dir, &opt, &w);
+        long calls = oom.calls;
+        oom.fail_at = 0;
+        if (st != FV_OK) {
+            if (w == NULL)
+                CHECK(st == FV_ERR_NOMEM && fail == 1);
+            else if (fv_vault_errmsg(w)[0] == '\0')
+                CHECK_FAIL("open failing allocation %ld: %s without a message", fail,
+                           fv_status_name(st));
+        }
+        fv_vault_stats vs;
+        fv_vault_get_stats(w, &vs);
+        fv_vault_close(w);
+        long live = oom.live;
+        fv_set_allocator(NULL);
+        if (live != 0) CHECK_FAIL("open failing allocation %ld: %ld blocks leaked", fail, live);
+        if (site_templates(dir) != N) CHECK_FAIL("site damaged after failing allocation %ld", fail);
+        if (st == FV_OK) {
+            CHECK(calls < fail); /* succeeded because the failing call was never reached */
+            CHECK_INT_EQ(vs.templates, N);
+            n_open = fail - 1;
+            break;
+        }
+    }
+    CHECK(n_open > 5);
+
+    long n_insert = 0;
+    int inserted = 0;
+    for (long fail = 1; fail < 1000; fail++) {
+        oom_install();
+        fv_vault *w = NULL;
+        if (fv_vault_open(dir, &opt, &w) != FV_OK) {
+            CHECK_FAIL("open: %s", fv_vault_errmsg(w));
+            fv_vault_close(w);
+            fv_set_allocator(NULL);
+            break;
+        }
+        float x[FV_VAULT_DIM];
+        uint8_t person[16];
+        vf_person(person, 900u + (unsigned)fail);
+        vf_random_unit(&seed, x);
+        int64_t id = 0;
+        long before = oom.calls;
+        oom.fail_at = before + fail;
+        fv_status st = fv_vault_insert(w, person, "p3", "c-p3", T0 + 40 * DAY, x, &id);
+        long calls = oom.calls - before;
+        oom.fail_at = 0;
+        if (st != FV_OK && fv_vault_errmsg(w)[0] == '\0')
+            CHECK_FAIL("insert failing allocation %ld: %s without a message", fail,
+                       fv_status_name(st));
+        fv_vault_stats vs;
+        fv_vault_get_stats(w, &vs);
+        fv_vault_close(w);
+        long live = oom.live;
+        fv_set_allocator(NULL);
+        if (live != 0) CHECK_FAIL("insert failing allocation %ld: %ld blocks leaked", fail, live);
+        inserted += st == FV_OK;
+        if (site_templates(dir) != N + inserted)
+            CHECK_FAIL("site damaged after insert failing allocation %ld", fail);
+        if (st == FV_OK) {
+            CHECK(calls < fail);
+            CHECK_INT_EQ(vs.templates, N + 1);
+            n_insert = fail - 1;
+            break;
+        }
+        CHECK_INT_EQ(vs.templates, N); /* the failed insert is not in the index either */
+    }
+    CHECK(n_insert > 3);
+    fprintf(stderr,
+            "  out of memory: %ld fv_ allocations in open, %ld in insert, each failed once\n",
+            n_open, n_insert);
+    vf_rmtree(dir);
+}
+
 int main(void) {
     reset_ledger();
     RUN(test_init_and_permissions);
@@ -707,5 +852,6 @@ int main(void) {
     RUN(test_purge_per_project);
     RUN(test_keyring_v1_refused);
     RUN(test_bytes_per_template);
+    RUN(test_out_of_memory);
     return check_summary();
 }

@@ -3,13 +3,17 @@
  * then reopen: the keyring and transform still open, every insert the child acknowledged (its
  * record id written to a pipe after fv_vault_insert returned) is there and decrypts, no record
  * fails authentication (nothing half-written), and a purge is all-or-nothing and finishes when
- * run again, for two projects with different retentions. Random unit vectors only, in folders under
- * /tmp.
+ * run again, for two projects with different retentions; and kill -9 during
+ * fv_vault_rekey_transform: every template still authenticates, each original template finds its
+ * own record at score > 0.999, and the store is wholly at the old or wholly at the new transform
+ * generation. Random unit vectors only, in folders under /tmp.
  *
  * Threading: the parent forks single-threaded children; each child opens its own vault.
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -220,6 +224,117 @@ static void test_kill_during_purge(void) {
             span_us, killed_mid, rows_gone);
 }
 
+/* Rows of vault.db whose `version` (transform generation they were sealed under) is not gen. */
+static long long rows_not_at(const char *dir, uint64_t gen) {
+    char p[128];
+    snprintf(p, sizeof p, "%s/vault.db", dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM templates WHERE version != ?", -1, &s, NULL) ==
+            SQLITE_OK) {
+        sqlite3_bind_int64(s, 1, (int64_t)gen);
+        if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_kill_during_rekey(void) {
+    enum { N = 600, ROUNDS = 12 };
+    static float x[N][FV_VAULT_DIM];
+    static int64_t ids[N];
+    char dir[64];
+    vf_tempdir(dir, sizeof dir);
+    CHECK_INT_EQ(fv_vault_init_site(dir), FV_OK);
+    fv_vault *v = open_site(dir);
+    if (v == NULL) return;
+    uint64_t seed = 4242;
+    for (int i = 0; i < N; i++) {
+        uint8_t person[16];
+        vf_person(person, (unsigned)i);
+        vf_random_unit(&seed, x[i]);
+        int64_t t = T0 + (int64_t)(i % 3) * DAY;
+        if (fv_vault_insert(v, person, "p1", "c-ok", t, x[i], &ids[i]) != FV_OK) {
+            CHECK_FAIL("insert: %s", fv_vault_errmsg(v));
+            fv_vault_close(v);
+            return;
+        }
+    }
+    fv_vault_stats st;
+    fv_vault_get_stats(v, &st);
+    fv_vault_close(v);
+    uint64_t gen = st.transform_generation;
+    unsigned span_us = 0;
+    int killed = 0, advanced = 0, kept = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            fv_vault_options opt = {.consent_ok = vf_consent_ok, .consent_ctx = &ledger};
+            fv_vault *c = NULL;
+            if (fv_vault_open(dir, &opt, &c) != FV_OK) _exit(3);
+            if (fv_vault_rekey_transform(c) != FV_OK) _exit(4);
+            _exit(0);
+        }
+        int status = 0;
+        if (round == 0) { /* unkilled: measures how long open + re-key take */
+            struct timespec a, b;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            waitpid(pid, &status, 0);
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            span_us = (unsigned)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
+        } else {
+            /* even rounds: between a quarter of the span (open done, matrix being generated) and
+             * its end; odd rounds: in its last quarter (re-encryption, COMMIT, rename) */
+            unsigned from = round % 2 ? span_us - span_us / 4 : span_us / 4;
+            sleep_us(from + rnd(span_us - from + 1));
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+        }
+        if (WIFSIGNALED(status))
+            killed++;
+        else
+            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        v = open_site(dir);
+        if (v == NULL) break;
+        fv_vault_get_stats(v, &st);
+        CHECK_INT_EQ(st.failed_auth, 0);
+        CHECK_INT_EQ(st.unreadable, 0);
+        CHECK_INT_EQ(st.templates, N);
+        CHECK(st.transform_generation == gen || st.transform_generation == gen + 1);
+        if (round == 0) CHECK_INT_EQ(st.transform_generation, gen + 1);
+        if (st.transform_generation == gen + 1)
+            advanced++;
+        else
+            kept++;
+        gen = st.transform_generation;
+        CHECK_INT_EQ(rows_not_at(dir, gen), 0); /* all records at the one generation */
+        char p[128];
+        snprintf(p, sizeof p, "%s/transform.new", dir);
+        CHECK(access(p, F_OK) != 0); /* open resolved any leftover */
+        size_t bad_read = 0, bad_match = 0;
+        float out[FV_VAULT_DIM];
+        for (int i = 0; i < N; i++) {
+            if (fv_vault_read(v, ids[i], out) != FV_OK) bad_read++;
+            fv_vault_hit hit[1];
+            size_t n = 0;
+            if (fv_vault_search(v, "p1", "c-ok", x[i], 1, hit, &n) != FV_OK || n != 1 ||
+                hit[0].id != ids[i] || !(hit[0].score > 0.999f))
+                bad_match++;
+        }
+        CHECK_INT_EQ(bad_read, 0);
+        CHECK_INT_EQ(bad_match, 0);
+        fv_vault_close(v);
+    }
+    fprintf(stderr,
+            "  re-key (%u us unkilled, %d templates) killed in %d of %d runs; after those runs "
+            "%d opened at the new generation, %d at the old\n",
+            span_us, N, killed, ROUNDS - 1, advanced - 1, kept);
+    vf_rmtree(dir);
+}
+
 int main(void) {
     vf_ledger_add(&ledger, "c-ok", "p1", FV_VAULT_CONSENT_OK);
     vf_ledger_add(&ledger, "c-p2", "p2", FV_VAULT_CONSENT_OK);
@@ -227,5 +342,6 @@ int main(void) {
     fprintf(stderr, "seed %llu\n", (unsigned long long)rnd_state);
     RUN(test_kill_during_inserts);
     RUN(test_kill_during_purge);
+    RUN(test_kill_during_rekey);
     return check_summary();
 }
