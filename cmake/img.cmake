@@ -30,18 +30,7 @@ target_compile_definitions(test_img PRIVATE FV_FACES_DIR_DEFAULT="${FV_FACES_DIR
 # Fuzz targets (fuzz/README.md, "Image decoders"): one per decoder plus the EXIF reader. Their
 # committed seeds are replayed in every build; fuzz/make_img_seeds.c writes them.
 foreach(fmt jpeg png webp exif)
-  add_executable(fuzz_replay_img_${fmt} fuzz/replay.c fuzz/fuzz_img_${fmt}.c)
-  target_include_directories(fuzz_replay_img_${fmt} PRIVATE src/img)
-  target_link_libraries(fuzz_replay_img_${fmt} PRIVATE fairvisit_lib)
-  add_test(NAME fuzz_replay_img_${fmt}
-    COMMAND fuzz_replay_img_${fmt} ${CMAKE_SOURCE_DIR}/fuzz/corpus/img_${fmt})
-  set_tests_properties(fuzz_replay_img_${fmt} PROPERTIES TIMEOUT 600)
-  if(FV_FUZZ)
-    add_executable(fuzz_img_${fmt} fuzz/fuzz_img_${fmt}.c)
-    target_include_directories(fuzz_img_${fmt} PRIVATE src/img)
-    target_link_libraries(fuzz_img_${fmt} PRIVATE fairvisit_lib)
-    target_link_options(fuzz_img_${fmt} PRIVATE -fsanitize=fuzzer)
-  endif()
+  fv_fuzz_target(fuzz_img_${fmt} src/img)
 endforeach()
 
 # Seed generator for fuzz/corpus/img_*: built, not run by the tests.

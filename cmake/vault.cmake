@@ -27,18 +27,7 @@ target_include_directories(test_vault_kill PRIVATE src/vault)
 # and the transform parsers on byte buffers, with a fixed test master key. The committed seeds
 # are replayed in every build; fuzz/make_vault_seeds.c writes them.
 foreach(what keyring transform)
-  add_executable(fuzz_replay_vault_${what} fuzz/replay.c fuzz/fuzz_vault_${what}.c)
-  target_include_directories(fuzz_replay_vault_${what} PRIVATE src/vault)
-  target_link_libraries(fuzz_replay_vault_${what} PRIVATE fairvisit_lib)
-  add_test(NAME fuzz_replay_vault_${what}
-    COMMAND fuzz_replay_vault_${what} ${CMAKE_SOURCE_DIR}/fuzz/corpus/vault_${what})
-  set_tests_properties(fuzz_replay_vault_${what} PROPERTIES TIMEOUT 600)
-  if(FV_FUZZ)
-    add_executable(fuzz_vault_${what} fuzz/fuzz_vault_${what}.c)
-    target_include_directories(fuzz_vault_${what} PRIVATE src/vault)
-    target_link_libraries(fuzz_vault_${what} PRIVATE fairvisit_lib)
-    target_link_options(fuzz_vault_${what} PRIVATE -fsanitize=fuzzer)
-  endif()
+  fv_fuzz_target(fuzz_vault_${what} src/vault)
 endforeach()
 
 # Seed generator for fuzz/corpus/vault_*: built, not run by the tests.

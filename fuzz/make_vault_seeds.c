@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
     /* header prefixes for the seal-and-parse mode (magic replaced so it is not taken as a file) */
     uint8_t h[24 + 64];
     memset(h, 0, sizeof h);
-    memcpy(h, "XXXXXXXX", 8);
+    memcpy(h, "BADMAGIC", 8); /* a wrong magic: must be refused */
     const uint32_t hv[][4] = {{1, 512, 1, 0}, {2, 512, 1, 0}, {1, 256, 1, 0}, {1, 512, 0, 256}};
     const char *hn[] = {"hdr_valid.bin", "hdr_v2.bin", "hdr_dim256.bin", "hdr_gen2p40.bin"};
     for (int k = 0; k < 4; k++) {
