@@ -23,21 +23,7 @@
 #include "check.h"
 #include "fairvisit/vault.h"
 
-/* vault_fixture.c */
-typedef struct vf_consent {
-    char id[32], project[32];
-    int state;
-} vf_consent;
-typedef struct vf_ledger {
-    vf_consent rec[64];
-    int n;
-} vf_ledger;
-void vf_ledger_add(vf_ledger *l, const char *id, const char *project, int state);
-int vf_consent_ok(void *ctx, const char *consent_id, const char *project);
-void vf_random_unit(uint64_t *s, float *v);
-void vf_person(uint8_t *p, unsigned n);
-void vf_tempdir(char *buf, size_t n);
-void vf_rmtree(const char *dir);
+#include "vault_fixture.h"
 
 #define DAY 86400LL
 #define T0  (20000 * DAY + 3600)

@@ -1,7 +1,7 @@
 /*
  * vault_fixture.c - helpers shared by the vault tests: throw-away site folders under /tmp, random
  * unit vectors (never real face data), an in-memory consent ledger, file copies and raw edits of
- * vault.db. Declared at the top of each test_vault*.c.
+ * vault.db. Declared in vault_fixture.h.
  *
  * Threading: single-threaded test helpers.
  */
@@ -16,18 +16,9 @@
 #include <unistd.h>
 
 #include "fairvisit/vault.h"
+#include "vault_fixture.h"
 
 /* ---- ledger ------------------------------------------------------------------------------- */
-
-typedef struct vf_consent {
-    char id[32], project[32];
-    int state; /* fv_vault_consent */
-} vf_consent;
-
-typedef struct vf_ledger {
-    vf_consent rec[64];
-    int n;
-} vf_ledger;
 
 void vf_ledger_add(vf_ledger *l, const char *id, const char *project, int state) {
     vf_consent *c = &l->rec[l->n++];
