@@ -18,7 +18,7 @@
 #include "fairvisit/alloc.h"
 #include "fairvisit/face.h"
 #include "fairvisit/img.h"
-#include "strbuf.h"
+#include "fv_strbuf.h"
 
 typedef struct faces_args {
     const char *cmd;
@@ -69,73 +69,73 @@ static int parse(const char *cmd, int argc, char **argv, faces_args *a) {
     return 0;
 }
 
-static void face_json(strbuf *b, const fv_face *f, int with_embedding) {
-    sb_printf(b, "{\"box\": [");
+static void face_json(fv_strbuf *b, const fv_face *f, int with_embedding) {
+    fv_sb_printf(b, "{\"box\": [");
     for (int k = 0; k < 4; k++) {
-        if (k) sb_printf(b, ", ");
-        sb_json_float(b, f->box[k], 6);
+        if (k) fv_sb_printf(b, ", ");
+        fv_sb_json_float(b, f->box[k], 6);
     }
-    sb_printf(b, "]");
-    sb_json_field_float(b, "score", f->score, 4);
-    sb_printf(b, ", \"landmarks\": [");
+    fv_sb_printf(b, "]");
+    fv_sb_json_field_float(b, "score", f->score, 4);
+    fv_sb_printf(b, ", \"landmarks\": [");
     for (int k = 0; k < 5; k++) {
-        sb_printf(b, "%s[", k ? ", " : "");
-        sb_json_float(b, f->landmarks[k][0], 6);
-        sb_printf(b, ", ");
-        sb_json_float(b, f->landmarks[k][1], 6);
-        sb_printf(b, "]");
+        fv_sb_printf(b, "%s[", k ? ", " : "");
+        fv_sb_json_float(b, f->landmarks[k][0], 6);
+        fv_sb_printf(b, ", ");
+        fv_sb_json_float(b, f->landmarks[k][1], 6);
+        fv_sb_printf(b, "]");
     }
     const fv_face_quality *q = &f->quality;
-    sb_printf(b, "], \"quality\": {\"size_px\": ");
-    sb_json_float(b, q->size_px, 5);
-    sb_json_field_float(b, "visible", q->visible, 3);
-    sb_json_field_float(b, "sharpness", q->sharpness, 3);
-    sb_json_field_float(b, "yaw", q->yaw, 3);
-    sb_json_field_float(b, "pitch", q->pitch, 3);
-    sb_json_field_float(b, "roll", q->roll, 3);
-    sb_json_field_float(b, "template_norm", q->template_norm, 4);
-    sb_json_field_float(b, "occlusion", q->occlusion, 3);
-    sb_printf(b, "}");
-    sb_json_field_float(b, "liveness", f->liveness, 4);
-    sb_printf(b, ", \"usable\": %s, \"reasons\": [", f->usable ? "true" : "false");
+    fv_sb_printf(b, "], \"quality\": {\"size_px\": ");
+    fv_sb_json_float(b, q->size_px, 5);
+    fv_sb_json_field_float(b, "visible", q->visible, 3);
+    fv_sb_json_field_float(b, "sharpness", q->sharpness, 3);
+    fv_sb_json_field_float(b, "yaw", q->yaw, 3);
+    fv_sb_json_field_float(b, "pitch", q->pitch, 3);
+    fv_sb_json_field_float(b, "roll", q->roll, 3);
+    fv_sb_json_field_float(b, "template_norm", q->template_norm, 4);
+    fv_sb_json_field_float(b, "occlusion", q->occlusion, 3);
+    fv_sb_printf(b, "}");
+    fv_sb_json_field_float(b, "liveness", f->liveness, 4);
+    fv_sb_printf(b, ", \"usable\": %s, \"reasons\": [", f->usable ? "true" : "false");
     int first = 1;
     for (int bit = 0; bit < FV_FACE_REASON_COUNT; bit++) {
         if (!(f->reasons & (1u << bit))) continue;
-        sb_printf(b, "%s", first ? "" : ", ");
-        sb_json_string(b, fv_face_reason_code(bit));
+        fv_sb_printf(b, "%s", first ? "" : ", ");
+        fv_sb_json_string(b, fv_face_reason_code(bit));
         first = 0;
     }
-    sb_printf(b, "]");
+    fv_sb_printf(b, "]");
     if (with_embedding && f->has_embedding) {
-        sb_printf(b, ", \"embedding\": [");
+        fv_sb_printf(b, ", \"embedding\": [");
         for (int k = 0; k < FV_FACE_EMBEDDING_DIM; k++) {
-            if (k) sb_printf(b, ", ");
-            sb_json_float(b, f->embedding[k], 7);
+            if (k) fv_sb_printf(b, ", ");
+            fv_sb_json_float(b, f->embedding[k], 7);
         }
-        sb_printf(b, "]");
+        fv_sb_printf(b, "]");
     }
-    sb_printf(b, "}");
+    fv_sb_printf(b, "}");
 }
 
-static void face_text(strbuf *b, int i, const fv_face *f) {
-    sb_printf(b, "  face %d: box %.0f,%.0f-%.0f,%.0f score %.3f liveness %.3f %s", i, f->box[0],
+static void face_text(fv_strbuf *b, int i, const fv_face *f) {
+    fv_sb_printf(b, "  face %d: box %.0f,%.0f-%.0f,%.0f score %.3f liveness %.3f %s", i, f->box[0],
               f->box[1], f->box[2], f->box[3], f->score, f->liveness,
               f->usable ? "usable" : "not usable:");
     for (int bit = 0; bit < FV_FACE_REASON_COUNT; bit++)
-        if (f->reasons & (1u << bit)) sb_printf(b, " %s", fv_face_reason_code(bit));
-    sb_printf(b, "\n");
+        if (f->reasons & (1u << bit)) fv_sb_printf(b, " %s", fv_face_reason_code(bit));
+    fv_sb_printf(b, "\n");
 }
 
 typedef struct job {
     const faces_args *a;
-    strbuf *out; /* one per file */
+    fv_strbuf *out; /* one per file */
     int *failed; /* one per file */
     int next;
     pthread_mutex_t mu;
     const char *open_error;
 } job;
 
-static void run_file(fv_face_engine *fe, const faces_args *a, const char *file, strbuf *b,
+static void run_file(fv_face_engine *fe, const faces_args *a, const char *file, fv_strbuf *b,
                      int *failed) {
     fv_image img = {0};
     fv_img_error ierr;
@@ -151,27 +151,27 @@ static void run_file(fv_face_engine *fe, const faces_args *a, const char *file, 
     if (st != FV_OK) {
         *failed = 1;
         if (a->json) {
-            sb_printf(b, "{\"file\": ");
-            sb_json_string(b, file);
-            sb_printf(b, ", \"error\": ");
-            sb_json_string(b, msg);
-            sb_printf(b, "}\n");
+            fv_sb_printf(b, "{\"file\": ");
+            fv_sb_json_string(b, file);
+            fv_sb_printf(b, ", \"error\": ");
+            fv_sb_json_string(b, msg);
+            fv_sb_printf(b, "}\n");
         } else {
-            sb_printf(b, "%s: error: %s\n", file, msg);
+            fv_sb_printf(b, "%s: error: %s\n", file, msg);
         }
     } else if (a->json) {
-        sb_printf(b, "{\"file\": ");
-        sb_json_string(b, file);
-        sb_printf(b, ", \"width\": %d, \"height\": %d, \"faces\": [", img.width, img.height);
+        fv_sb_printf(b, "{\"file\": ");
+        fv_sb_json_string(b, file);
+        fv_sb_printf(b, ", \"width\": %d, \"height\": %d, \"faces\": [", img.width, img.height);
         for (int i = 0; i < faces.count; i++) {
-            if (i) sb_printf(b, ", ");
+            if (i) fv_sb_printf(b, ", ");
             face_json(b, &faces.faces[i], a->embed);
         }
-        sb_printf(b, "]}\n");
+        fv_sb_printf(b, "]}\n");
     } else {
         int usable = 0;
         for (int i = 0; i < faces.count; i++) usable += faces.faces[i].usable;
-        sb_printf(b, "%s: %d face(s), %d usable\n", file, faces.count, usable);
+        fv_sb_printf(b, "%s: %d face(s), %d usable\n", file, faces.count, usable);
         for (int i = 0; i < faces.count; i++) face_text(b, i, &faces.faces[i]);
     }
     fv_face_list_free(&faces);
@@ -214,7 +214,7 @@ static int faces_or_embed(const char *cmd, int embed, int argc, char **argv) {
     }
     a.embed = embed;
     job j = {&a,
-             fv_calloc((size_t)a.n_files, sizeof(strbuf)),
+             fv_calloc((size_t)a.n_files, sizeof(fv_strbuf)),
              fv_calloc((size_t)a.n_files, sizeof(int)),
              0,
              PTHREAD_MUTEX_INITIALIZER,
@@ -243,7 +243,7 @@ static int faces_or_embed(const char *cmd, int embed, int argc, char **argv) {
             any_failed |= j.failed[i];
         }
         if (any_failed) rc = 1;
-        for (int i = 0; i < a.n_files; i++) sb_free(&j.out[i]);
+        for (int i = 0; i < a.n_files; i++) fv_sb_free(&j.out[i]);
     }
     fv_free(j.out);
     fv_free(j.failed);

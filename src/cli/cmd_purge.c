@@ -19,7 +19,7 @@
 #include "cli.h"
 #include "fairvisit/alloc.h"
 #include "fairvisit/vault.h"
-#include "strbuf.h"
+#include "fv_strbuf.h"
 
 /*
  * A purge needs no consent decision (it only deletes), but fv_vault_open requires a consent
@@ -41,18 +41,18 @@ static void day_date(int64_t day, char *buf, size_t n) {
 }
 
 static void print_json(const fv_vault_purge_report *rep) {
-    strbuf b = {0};
+    fv_strbuf b = {0};
     size_t t_items = 0, k_items = 0;
-    sb_printf(&b,
+    fv_sb_printf(&b,
               "{\"today\": %lld, \"templates_deleted\": %zu, \"keys_destroyed\": %zu, "
               "\"destroyed\": [",
               (long long)rep->today, rep->templates_deleted, rep->keys_destroyed);
     for (size_t i = 0; i < rep->n_days; i++) {
         char date[32];
         day_date(rep->days[i].day, date, sizeof date);
-        sb_printf(&b, "%s{\"project\": ", i ? ", " : "");
-        sb_json_string(&b, rep->days[i].project);
-        sb_printf(&b,
+        fv_sb_printf(&b, "%s{\"project\": ", i ? ", " : "");
+        fv_sb_json_string(&b, rep->days[i].project);
+        fv_sb_printf(&b,
                   ", \"day\": %lld, \"date\": \"%s\", \"templates\": %zu, "
                   "\"key_destroyed\": %s}",
                   (long long)rep->days[i].day, date, rep->days[i].templates,
@@ -60,14 +60,14 @@ static void print_json(const fv_vault_purge_report *rep) {
         t_items += rep->days[i].templates;
         k_items += rep->days[i].key_destroyed != 0;
     }
-    sb_printf(&b, "], \"itemised_all\": %s}\n",
+    fv_sb_printf(&b, "], \"itemised_all\": %s}\n",
               t_items == rep->templates_deleted && k_items == rep->keys_destroyed ? "true"
                                                                                   : "false");
     if (b.oom)
         fprintf(stderr, "fairvisit purge: out of memory printing the report\n");
     else
         fputs(b.s, stdout);
-    sb_free(&b);
+    fv_sb_free(&b);
 }
 
 static void print_text(const fv_vault_purge_report *rep) {

@@ -1,7 +1,7 @@
 /*
- * strbuf.c - growable strings for command output (see strbuf.h).
+ * strbuf.c - growable strings for JSON and text output (see fairvisit/strbuf.h).
  */
-#include "strbuf.h"
+#include "fairvisit/strbuf.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include "fairvisit/alloc.h"
 
-static bool reserve(strbuf *b, size_t extra) {
+static bool reserve(fv_strbuf *b, size_t extra) {
     if (b->oom) return false;
     size_t need;
     if (!fv_size_add(b->len, extra + 1, &need)) {
@@ -30,7 +30,7 @@ static bool reserve(strbuf *b, size_t extra) {
     return true;
 }
 
-void sb_printf(strbuf *b, const char *fmt, ...) {
+void fv_sb_printf(fv_strbuf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -42,39 +42,39 @@ void sb_printf(strbuf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
-void sb_json_string(strbuf *b, const char *s) {
-    sb_printf(b, "\"");
+void fv_sb_json_string(fv_strbuf *b, const char *s) {
+    fv_sb_printf(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\')
-            sb_printf(b, "\\%c", *p);
+            fv_sb_printf(b, "\\%c", *p);
         else if (*p == '\n')
-            sb_printf(b, "\\n");
+            fv_sb_printf(b, "\\n");
         else if (*p == '\t')
-            sb_printf(b, "\\t");
+            fv_sb_printf(b, "\\t");
         else if (*p < 0x20)
-            sb_printf(b, "\\u%04x", *p);
+            fv_sb_printf(b, "\\u%04x", *p);
         else
-            sb_printf(b, "%c", *p);
+            fv_sb_printf(b, "%c", *p);
     }
-    sb_printf(b, "\"");
+    fv_sb_printf(b, "\"");
 }
 
-void sb_json_float(strbuf *b, double v, int digits) {
+void fv_sb_json_float(fv_strbuf *b, double v, int digits) {
     if (!isfinite(v)) {
-        sb_printf(b, "null");
+        fv_sb_printf(b, "null");
         return;
     }
-    sb_printf(b, "%.*g", digits, v);
+    fv_sb_printf(b, "%.*g", digits, v);
 }
 
-void sb_json_field_float(strbuf *b, const char *key, double v, int digits) {
-    sb_printf(b, ", ");
-    sb_json_string(b, key);
-    sb_printf(b, ": ");
-    sb_json_float(b, v, digits);
+void fv_sb_json_field_float(fv_strbuf *b, const char *key, double v, int digits) {
+    fv_sb_printf(b, ", ");
+    fv_sb_json_string(b, key);
+    fv_sb_printf(b, ": ");
+    fv_sb_json_float(b, v, digits);
 }
 
-void sb_free(strbuf *b) {
+void fv_sb_free(fv_strbuf *b) {
     fv_wipe(b->s, b->cap); /* output may hold templates */
     fv_free(b->s);
     b->s = NULL;

@@ -1,0 +1,21 @@
+# Attribution ledger (src/ledger): projects, consent, registrations, visits, attribution rules,
+# conflicts, deals, one-time codes, rights, reports and the audit chain, in SQLite next to the
+# template vault. Included from CMakeLists.txt after cmake/vault.cmake (same libsodium/SQLite).
+target_sources(fairvisit_lib PRIVATE
+  src/ledger/audit.c
+  src/ledger/checkin.c
+  src/ledger/conflict.c
+  src/ledger/consent.c
+  src/ledger/db.c
+  src/ledger/idempotency.c
+  src/ledger/keys.c
+  src/ledger/ledger.c
+  src/ledger/otp.c
+  src/ledger/phone.c
+  src/ledger/project.c
+  src/ledger/registration.c
+  src/ledger/schema.c
+)
+find_package(Threads REQUIRED)
+target_link_libraries(fairvisit_lib PUBLIC Threads::Threads)
+target_include_directories(fairvisit_lib PRIVATE src/ledger)
