@@ -18,7 +18,7 @@
 #include "fairvisit/alloc.h"
 #include "fairvisit/face.h"
 #include "fairvisit/img.h"
-#include "fv_strbuf.h"
+#include "fairvisit/strbuf.h"
 
 typedef struct faces_args {
     const char *cmd;

@@ -19,7 +19,7 @@
 #include "cli.h"
 #include "fairvisit/alloc.h"
 #include "fairvisit/vault.h"
-#include "fv_strbuf.h"
+#include "fairvisit/strbuf.h"
 
 /*
  * A purge needs no consent decision (it only deletes), but fv_vault_open requires a consent
