@@ -7,13 +7,17 @@ target_sources(fairvisit_lib PRIVATE
   src/ledger/conflict.c
   src/ledger/consent.c
   src/ledger/db.c
+  src/ledger/deal.c
+  src/ledger/escort.c
   src/ledger/idempotency.c
   src/ledger/keys.c
   src/ledger/ledger.c
   src/ledger/otp.c
   src/ledger/phone.c
   src/ledger/project.c
+  src/ledger/purge.c
   src/ledger/registration.c
+  src/ledger/rights.c
   src/ledger/schema.c
 )
 find_package(Threads REQUIRED)

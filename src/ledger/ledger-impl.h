@@ -123,6 +123,9 @@ fv_status fv__ledger_conflict_open(fv_ledger *l, const fv_ledger_actor *who,
 /* Binds i64 `v` at `i`, NULL when v == 0. */
 void fv__ledger_bind_id(sqlite3_stmt *s, int i, int64_t v);
 
+/* escort.c: settles pending escorts past their window (inside the caller's transaction). */
+fv_status fv__ledger_settle(fv_ledger *l, const fv_ledger_actor *who, size_t *settled);
+
 /* project.c */
 fv_status fv__ledger_project_load(fv_ledger *l, int64_t project, fv_ledger_project_settings *s);
 /* person.c */
@@ -140,5 +143,9 @@ fv_status fv__ledger_vault_forget(fv_ledger *l, const uint8_t *pid);
 int64_t fv__ledger_day(int64_t ms);
 fv_status fv__ledger_parse_day(const char *s, int64_t *day);
 void fv__ledger_format_day(int64_t day, char out[11]);
+
+/* report.c: the C17 warning levels of the impact assessment (persons with stored faces), for
+ * tests only; 0 restores the defaults (80,000 and 100,000). Process-wide; set before use. */
+void fv__ledger_impact_thresholds(int64_t warn_at, int64_t file_at);
 
 #endif
