@@ -23,3 +23,4 @@ target_sources(fairvisit_lib PRIVATE
 find_package(Threads REQUIRED)
 target_link_libraries(fairvisit_lib PUBLIC Threads::Threads)
 target_include_directories(fairvisit_lib PRIVATE src/ledger)
+fv_unit_test(test_ledger_schema)
