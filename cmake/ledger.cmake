@@ -24,3 +24,5 @@ find_package(Threads REQUIRED)
 target_link_libraries(fairvisit_lib PUBLIC Threads::Threads)
 target_include_directories(fairvisit_lib PRIVATE src/ledger)
 fv_unit_test(test_ledger_schema)
+# kill -9 during a stream of check-ins, then reopen and check (test_ledger_kill).
+fv_unit_test(test_ledger_kill tests/unit/vault_fixture.c)
