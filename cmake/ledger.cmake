@@ -26,3 +26,7 @@ target_include_directories(fairvisit_lib PRIVATE src/ledger)
 fv_unit_test(test_ledger_schema)
 # kill -9 during a stream of check-ins, then reopen and check (test_ledger_kill).
 fv_unit_test(test_ledger_kill tests/unit/vault_fixture.c)
+
+# The audit chain: entries through the public API, then ledger.db edited directly (test_ledger_audit).
+fv_unit_test(test_ledger_audit)
+target_include_directories(test_ledger_audit PRIVATE src/ledger)

@@ -32,6 +32,11 @@ static void usage(FILE *f) {
             "  purge --site DIR [--json]\n"
             "      expire what retention says, now: deletes each project's expired templates\n"
             "      and destroys their day keys in DIR/vault; prints counts per project and day\n"
+            "  init --site DIR [--demo] [--json]\n"
+            "      create a site: DIR/ledger.key (0600), DIR/ledger.db and DIR/vault; refuses\n"
+            "      when a site exists; --demo adds a demo project with a month of data\n"
+            "  audit verify --site DIR [--json]\n"
+            "      exit 0 when the audit chain verifies; otherwise 1, naming the first bad entry\n"
             "  help      this text\n");
 }
 
@@ -57,6 +62,14 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "embed") == 0) return fv_cli_embed(argc - 2, argv + 2);
     if (strcmp(argv[1], "compare") == 0) return fv_cli_compare(argc - 2, argv + 2);
     if (strcmp(argv[1], "purge") == 0) return fv_cli_purge(argc - 2, argv + 2);
+    if (strcmp(argv[1], "init") == 0) return fv_cli_init(argc - 2, argv + 2);
+    if (strcmp(argv[1], "audit") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "verify") == 0)
+            return fv_cli_audit_verify(argc - 3, argv + 3);
+        fprintf(stderr, "fairvisit audit: unknown subcommand '%s' (known: verify)\n",
+                argc >= 3 ? argv[2] : "");
+        return 2;
+    }
     fprintf(stderr, "fairvisit: unknown command '%s' (try 'fairvisit help')\n", argv[1]);
     return 2;
 }
