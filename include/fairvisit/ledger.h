@@ -421,6 +421,48 @@ FV_NODISCARD fv_status fv_ledger_audit_verify(fv_ledger *l, fv_ledger_audit_repo
 /* Number of distinct persons with live stored templates in the site (§4.13, C17). */
 FV_NODISCARD fv_status fv_ledger_face_persons(fv_ledger *l, int64_t *count);
 
+/* ---- users and API tokens (the server's logins) -------------------------------------------- */
+
+#define FV_LEDGER_LOGIN_MAX    64
+#define FV_LEDGER_PASSWORD_MIN 10
+#define FV_LEDGER_PASSWORD_MAX 256
+#define FV_LEDGER_TOKEN_CHARS  65 /* "fvt_" + hex, NUL-terminated; shown once at creation */
+
+typedef struct fv_ledger_user {
+    int64_t id;
+    char login[FV_LEDGER_LOGIN_MAX + 1];
+    fv_ledger_role role; /* ADMIN, RECEPTION, CHANNEL_MANAGER, AGENT, AUDITOR or KIOSK */
+    int64_t scope_id;    /* AGENT: agent id; CHANNEL_MANAGER: channel id; else 0 */
+    bool disabled;
+} fv_ledger_user;
+
+/* Creates a login ([a-z0-9._-], 1..64) with an Argon2id password hash (libsodium
+ * crypto_pwhash_str, interactive limits); password FV_LEDGER_PASSWORD_MIN..MAX bytes. Only an
+ * admin (or SYSTEM, at init) creates users. */
+FV_NODISCARD fv_status fv_ledger_user_create(fv_ledger *l, const fv_ledger_actor *who,
+                                             const char *login, const char *password,
+                                             fv_ledger_role role, int64_t scope_id, int64_t *id);
+/* Checks a login and password; FV_ERR_STATE with one generic message ("wrong login or
+ * password") for an unknown login, a wrong password or a disabled user, in the same time. */
+FV_NODISCARD fv_status fv_ledger_user_login(fv_ledger *l, const char *login, const char *password,
+                                            fv_ledger_user *out);
+FV_NODISCARD fv_status fv_ledger_user_get(fv_ledger *l, int64_t id, fv_ledger_user *out);
+FV_NODISCARD fv_status fv_ledger_user_set_password(fv_ledger *l, const fv_ledger_actor *who,
+                                                   int64_t id, const char *password);
+FV_NODISCARD fv_status fv_ledger_user_set_disabled(fv_ledger *l, const fv_ledger_actor *who,
+                                                   int64_t id, bool disabled);
+/* Users as a JSON array [{id, login, role, scope_id, disabled, created}] (admin only). */
+FV_NODISCARD fv_status fv_ledger_user_list(fv_ledger *l, const fv_ledger_actor *who,
+                                           fv_strbuf *out);
+/* Creates an API token for user `id` (admin only); token receives it (shown once; only its
+ * hash is stored). */
+FV_NODISCARD fv_status fv_ledger_token_create(fv_ledger *l, const fv_ledger_actor *who, int64_t id,
+                                              const char *name, char token[FV_LEDGER_TOKEN_CHARS]);
+/* The user of a live token; FV_ERR_STATE "invalid token" otherwise (revoked, disabled user). */
+FV_NODISCARD fv_status fv_ledger_token_check(fv_ledger *l, const char *token, fv_ledger_user *out);
+FV_NODISCARD fv_status fv_ledger_token_revoke(fv_ledger *l, const fv_ledger_actor *who,
+                                              int64_t token_id);
+
 /* Text helpers: the masked form of a phone (borrowed); FV_ERR_ARG when not a mainland mobile. */
 FV_NODISCARD fv_status fv_ledger_phone_mask(const char *phone, char mask[FV_LEDGER_MASK_CHARS]);
 
