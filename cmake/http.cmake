@@ -1,0 +1,15 @@
+# The server (src/http): libmicrohttpd for HTTP/HTTPS, GnuTLS for the site certificate. Debian's
+# libmicrohttpd-dev and libgnutls28-dev via pkg-config (tools/setup-deps installs both).
+# Included from CMakeLists.txt after the ledger and JSON modules.
+pkg_check_modules(FV_MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+pkg_check_modules(FV_GNUTLS REQUIRED IMPORTED_TARGET gnutls)
+
+target_sources(fairvisit_lib PRIVATE
+  src/http/cert.c
+  src/http/ratelimit.c
+  src/http/routes_auth.c
+  src/http/server.c
+  src/http/session.c
+)
+target_link_libraries(fairvisit_lib PUBLIC PkgConfig::FV_MHD PkgConfig::FV_GNUTLS)
+target_include_directories(fairvisit_lib PRIVATE src/http)

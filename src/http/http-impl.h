@@ -1,0 +1,175 @@
+/*
+ * http-impl.h - private declarations shared by the files of src/http.
+ *
+ * A request is served in three steps by server.c: the body is collected (up to the route's
+ * limit), the route is found (method + pattern, with :name captures), and the caller is
+ * authenticated (session cookie, or an API token in "Authorization: Bearer"); then the route's
+ * roles are checked, the CSRF token on every state change by a session (header X-CSRF-Token),
+ * and the handler runs with a ctx it fills with a status and a body. Errors are JSON:
+ *   {"error": {"code": "machine_readable", "message": "what was wrong"}}
+ * Handlers never put names, phones or codes in error messages.
+ * Threading: handlers run on the server's connection threads, several at once; the ledger handle
+ * serialises itself, the face engine is behind srv->face_mu, sessions behind their own lock.
+ */
+#ifndef FAIRVISIT_HTTP_IMPL_H
+#define FAIRVISIT_HTTP_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fairvisit/face.h"
+#include "fairvisit/http.h"
+#include "fairvisit/json.h"
+#include "fairvisit/ledger.h"
+#include "fairvisit/strbuf.h"
+
+struct MHD_Daemon;
+struct MHD_Connection;
+
+#define FV__HTTP_MAX_PARAMS  4
+#define FV__HTTP_TOKEN_CHARS 65 /* 64 hex + NUL */
+
+typedef enum fv__http_method {
+    FV__HTTP_GET = 0,
+    FV__HTTP_POST = 1,
+    FV__HTTP_PUT = 2,
+    FV__HTTP_DELETE = 3,
+    FV__HTTP_OTHER = 4,
+} fv__http_method;
+
+/* Role bits for routes: 1u << fv_ledger_role, plus anonymous callers. */
+#define FV__HTTP_ANON    (1u << 16)
+#define FV__HTTP_ROLE(r) (1u << (r))
+#define FV__HTTP_STAFF                                                                             \
+    (FV__HTTP_ROLE(FV_LEDGER_ROLE_ADMIN) | FV__HTTP_ROLE(FV_LEDGER_ROLE_RECEPTION))
+
+/* Who is calling (after authentication). */
+typedef struct fv__http_principal {
+    bool authenticated;
+    int64_t user_id; /* users row; 0 for a visitor */
+    fv_ledger_role role;
+    int64_t scope_id; /* agent id (AGENT), channel id (CHANNEL_MANAGER), person row (VISITOR) */
+    char login[FV_LEDGER_NAME_MAX + 1];
+    char csrf[FV__HTTP_TOKEN_CHARS]; /* the session's CSRF token ("" for API tokens) */
+    bool via_token;                  /* API token: no CSRF (no ambient credentials) */
+    char session[FV__HTTP_TOKEN_CHARS];
+} fv__http_principal;
+
+typedef struct fv_http_server fv_http_server;
+
+typedef struct fv__http_ctx {
+    fv_http_server *srv;
+    struct MHD_Connection *conn;
+    fv__http_method method;
+    const char *url;     /* path only */
+    const char *pattern; /* the matched route's pattern (for the access log) */
+    const char *params[FV__HTTP_MAX_PARAMS];
+    char param_buf[512];
+    const char *body;
+    size_t body_len;
+    char ip[64];
+    bool tls;
+    fv__http_principal who;
+    fv_ledger_actor actor; /* role + scope/user id for the ledger */
+    /* response */
+    int status;
+    fv_strbuf out;
+    const char *content_type; /* static storage; default application/json */
+    char headers[4][512];     /* "Name: value" extra headers (Set-Cookie, Location, ...) */
+    int n_headers;
+    const void *raw; /* static body instead of out (web assets) */
+    size_t raw_len;
+} fv__http_ctx;
+
+typedef void (*fv__http_handler)(fv__http_ctx *c);
+
+typedef struct fv__http_route {
+    fv__http_method method;
+    const char *pattern; /* "/api/v1/projects/:code/registrations" */
+    unsigned roles;      /* FV__HTTP_ROLE bits and/or FV__HTTP_ANON */
+    fv__http_handler handler;
+    size_t max_body; /* 0: the server's JSON limit; else this (uploads) */
+} fv__http_route;
+
+/* The route tables of each endpoint group (routes_*.c), terminated by a NULL pattern. */
+extern const fv__http_route fv__http_routes_auth[];
+extern const fv__http_route fv__http_routes_admin[];
+extern const fv__http_route fv__http_routes_kiosk[];
+extern const fv__http_route fv__http_routes_reception[];
+extern const fv__http_route fv__http_routes_agent[];
+extern const fv__http_route fv__http_routes_reports[];
+extern const fv__http_route fv__http_routes_me[];
+extern const fv__http_route fv__http_routes_web[];
+
+/* Sessions (session.c): in memory, idle timeout 30 min, absolute 12 h, at most 10000. */
+typedef struct fv__http_sessions fv__http_sessions;
+fv_status fv__http_sessions_new(fv__http_sessions **out);
+void fv__http_sessions_free(fv__http_sessions *s);
+/* Creates a session for p (csrf and session filled in); FV_ERR_LIMIT when full. */
+fv_status fv__http_session_create(fv__http_sessions *s, fv__http_principal *p, int64_t now_ms);
+/* Looks a session token up; true and *p when live (its idle timer restarts). */
+bool fv__http_session_get(fv__http_sessions *s, const char *token, int64_t now_ms,
+                          fv__http_principal *p);
+void fv__http_session_drop(fv__http_sessions *s, const char *token);
+/* Drops every session of a user (password change, user disabled). */
+void fv__http_session_drop_user(fv__http_sessions *s, int64_t user_id);
+
+/* Rate limits (ratelimit.c): a token bucket per key ("login:<ip>", "login:<user>", ...). */
+typedef struct fv__http_limits fv__http_limits;
+fv_status fv__http_limits_new(fv__http_limits **out);
+void fv__http_limits_free(fv__http_limits *l);
+/* true when the key may act now (and counts it): at most `burst` at once, refilled at
+ * `per_minute`. Keys hold no personal data: callers hash logins and phones first. */
+bool fv__http_limit_take(fv__http_limits *l, const char *key, double burst, double per_minute,
+                         int64_t now_ms);
+
+struct fv_http_server {
+    fv_http_options opt;
+    char *site_dir;
+    char err[256];
+    struct MHD_Daemon *plain, *tls;
+    unsigned plain_port, tls_port;
+    fv_ledger *ledger;
+    fv_face_engine *face;
+    pthread_mutex_t face_mu;
+    fv__http_sessions *sessions;
+    fv__http_limits *limits;
+    pthread_t purge_thread;
+    bool purge_running;
+    pthread_mutex_t stop_mu;
+    pthread_cond_t stop_cv;
+    bool stopping;
+    pthread_mutex_t log_mu;
+    char *cert_pem, *key_pem;
+    uint8_t hash_key[32]; /* keys rate-limit/log hashes of logins and phones (random per run) */
+};
+
+/* server.c: response helpers */
+int64_t fv__http_now(void);
+/* A JSON error reply: {"error": {"code": code, "message": formatted}}. */
+void fv__http_error(fv__http_ctx *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A reply from a failed ledger call: status by fv_status (ARG/FORMAT 400, NOT_FOUND 404,
+ * STATE 409, LIMIT 429, NOMEM 503, else 500) and the ledger's message. */
+void fv__http_ledger_error(fv__http_ctx *c, fv_status st);
+/* Parses the body as a JSON object with exactly these fields; on failure replies 400 (413 when
+ * too large) and returns NULL. Free the result with fv_json_free. */
+fv_json_doc *fv__http_body(fv__http_ctx *c, const fv_json_field *fields, size_t n);
+/* A query-string argument or NULL. */
+const char *fv__http_query(fv__http_ctx *c, const char *name);
+/* A request header or NULL. */
+const char *fv__http_header(fv__http_ctx *c, const char *name);
+/* Adds a response header line ("Set-Cookie: ..."). */
+void fv__http_add_header(fv__http_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The project id of route parameter `name` (a project code); replies 404 and returns 0 if none. */
+int64_t fv__http_project(fv__http_ctx *c, const char *name);
+/* Route parameter by name (":id" -> "id"), or NULL. */
+const char *fv__http_param(fv__http_ctx *c, const char *name);
+/* An int64 route parameter; replies 400 and returns false if not a positive integer. */
+bool fv__http_param_id(fv__http_ctx *c, const char *name, int64_t *out);
+/* Hex BLAKE2b-128 of s keyed with srv->hash_key (for rate-limit keys). */
+void fv__http_hash_key(const fv_http_server *s, const char *prefix, const char *text, char out[48]);
+
+#endif

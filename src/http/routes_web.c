@@ -1,0 +1,8 @@
+/*
+ * routes_web.c - the web endpoint group (being written; see docs/api.md when it lands).
+ */
+#include "http-impl.h"
+
+const fv__http_route fv__http_routes_web[] = {
+    {0, NULL, 0, NULL, 0},
+};
