@@ -7,7 +7,14 @@ pkg_check_modules(FV_GNUTLS REQUIRED IMPORTED_TARGET gnutls)
 target_sources(fairvisit_lib PRIVATE
   src/http/cert.c
   src/http/ratelimit.c
+  src/http/routes_admin.c
+  src/http/routes_agent.c
   src/http/routes_auth.c
+  src/http/routes_kiosk.c
+  src/http/routes_me.c
+  src/http/routes_reception.c
+  src/http/routes_reports.c
+  src/http/routes_web.c
   src/http/server.c
   src/http/session.c
 )

@@ -12,6 +12,7 @@ int fv_cli_bench_nn(int argc, char **argv);
 int fv_cli_bench_face(int argc, char **argv);
 int fv_cli_bench_search(int argc, char **argv);
 int fv_cli_bench_vault(int argc, char **argv);
+int fv_cli_bench_checkin(int argc, char **argv);
 int fv_cli_faces(int argc, char **argv);
 int fv_cli_embed(int argc, char **argv);
 int fv_cli_compare(int argc, char **argv);

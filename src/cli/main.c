@@ -23,6 +23,10 @@ static void usage(FILE *f) {
             "      insert N random templates into a throw-away vault (under /tmp or DIR), time\n"
             "      its open (decrypt all into the index); the last line is JSON\n"
             "      {templates, load_ms, disk_bytes_per_template, memory_bytes_per_template, ...}\n"
+            "  bench checkin [--persons N] [--checkins M] [--face] [--site DIR] [--threads T]\n"
+            "      time M ledger check-ins (phone; with --face also by face) against a store of\n"
+            "      N persons (kept in DIR for reuse); the last lines are JSON, one per path\n"
+            "      {persons, checkins, path, per_second, p50_ms, p99_ms}\n"
             "  faces IMG... [--json] [--threads T] [--models DIR]\n"
             "      faces found, with quality, liveness and the reasons a face is not usable\n"
             "  embed IMG... [--json] [--threads T] [--models DIR]\n"
@@ -53,8 +57,11 @@ int main(int argc, char **argv) {
             return fv_cli_bench_search(argc - 3, argv + 3);
         if (argc >= 3 && strcmp(argv[2], "vault") == 0)
             return fv_cli_bench_vault(argc - 3, argv + 3);
+        if (argc >= 3 && strcmp(argv[2], "checkin") == 0)
+            return fv_cli_bench_checkin(argc - 3, argv + 3);
         fprintf(stderr,
-                "fairvisit bench: unknown benchmark '%s' (known: nn, face, search, vault)\n",
+                "fairvisit bench: unknown benchmark '%s' (known: nn, face, search, vault,"
+                " checkin)\n",
                 argc >= 3 ? argv[2] : "");
         return 2;
     }
