@@ -1,68 +1,39 @@
 /*
  * cmd_purge.c - `fairvisit purge --site DIR [--json]`: expire what retention says, now.
  *
- * Opens the vault of site DIR (its folder DIR/vault, docs/vault.md), runs fv_vault_purge with the
- * current time (each project against its own retention), and prints what was destroyed per
- * project and day: counts only, never person ids. Text: one line per (project, day) and a total
- * line. --json: one JSON object
- * {"today", "templates_deleted", "keys_destroyed", "destroyed": [{"project", "day", "date",
- *  "templates", "key_destroyed"}...], "itemised_all"}.
+ * Opens the site's ledger (with its vault) and runs fv_ledger_purge as the SYSTEM actor: the
+ * vault's retention purge (each project against its own retention, crypto-shredding its expired
+ * day keys), expired one-time codes and day-old idempotency keys deleted, escorts whose window
+ * passed settled, and the counts recorded in the audit chain. Prints counts only, never person
+ * ids. Text: the total line "purged: N template(s) deleted, K day key(s) destroyed" and a line
+ * with the ledger's counts. --json: one JSON object
+ * {"today", "templates_deleted", "keys_destroyed", "destroyed": [...], "itemised_all",
+ *  "otps_deleted", "idempotency_deleted", "escorts_settled"}.
+ * "destroyed" itemised (project, day) pairs when the purge went straight to the vault; the
+ * ledger's purge report carries totals only, so it is now empty and "itemised_all" says whether
+ * that is complete (true only when nothing was destroyed). The vault keeps the per-day record in
+ * vault.db's purge_log (docs/vault.md).
  * Idempotent: a second run destroys nothing and prints zero totals. Exit 0 on success, 1 when
- * the vault is missing or the purge fails, 2 on wrong usage.
+ * the site has no ledger or the purge fails, 2 on wrong usage.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
-#include "fairvisit/alloc.h"
-#include "fairvisit/vault.h"
+#include "fairvisit/ledger.h"
 #include "fairvisit/strbuf.h"
 
-/*
- * A purge needs no consent decision (it only deletes), but fv_vault_open requires a consent
- * callback: this one refuses everything, so nothing can be stored or searched through this
- * handle even by mistake.
- */
-static int refuse_all(void *ctx, const char *consent_id, const char *project) {
-    (void)ctx;
-    (void)consent_id;
-    (void)project;
-    return FV_VAULT_CONSENT_MISSING;
-}
-
-/* "YYYY-MM-DD" of a day number (days since 1970-01-01 UTC). */
-static void day_date(int64_t day, char *buf, size_t n) {
-    time_t t = (time_t)(day * 86400);
-    struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d", &tm) == 0) snprintf(buf, n, "?");
-}
-
-static void print_json(const fv_vault_purge_report *rep) {
+static void print_json(int64_t today, const fv_ledger_purge_report *rep) {
     fv_strbuf b = {0};
-    size_t t_items = 0, k_items = 0;
+    int nothing = rep->templates_deleted == 0 && rep->keys_destroyed == 0;
     fv_sb_printf(&b,
-              "{\"today\": %lld, \"templates_deleted\": %zu, \"keys_destroyed\": %zu, "
-              "\"destroyed\": [",
-              (long long)rep->today, rep->templates_deleted, rep->keys_destroyed);
-    for (size_t i = 0; i < rep->n_days; i++) {
-        char date[32];
-        day_date(rep->days[i].day, date, sizeof date);
-        fv_sb_printf(&b, "%s{\"project\": ", i ? ", " : "");
-        fv_sb_json_string(&b, rep->days[i].project);
-        fv_sb_printf(&b,
-                  ", \"day\": %lld, \"date\": \"%s\", \"templates\": %zu, "
-                  "\"key_destroyed\": %s}",
-                  (long long)rep->days[i].day, date, rep->days[i].templates,
-                  rep->days[i].key_destroyed ? "true" : "false");
-        t_items += rep->days[i].templates;
-        k_items += rep->days[i].key_destroyed != 0;
-    }
-    fv_sb_printf(&b, "], \"itemised_all\": %s}\n",
-              t_items == rep->templates_deleted && k_items == rep->keys_destroyed ? "true"
-                                                                                  : "false");
+                 "{\"today\": %lld, \"templates_deleted\": %zu, \"keys_destroyed\": %zu, "
+                 "\"destroyed\": [], \"itemised_all\": %s, \"otps_deleted\": %zu, "
+                 "\"idempotency_deleted\": %zu, \"escorts_settled\": %zu}\n",
+                 (long long)today, rep->templates_deleted, rep->keys_destroyed,
+                 nothing ? "true" : "false", rep->otps_deleted, rep->idempotency_deleted,
+                 rep->escorts_settled);
     if (b.oom)
         fprintf(stderr, "fairvisit purge: out of memory printing the report\n");
     else
@@ -70,20 +41,14 @@ static void print_json(const fv_vault_purge_report *rep) {
     fv_sb_free(&b);
 }
 
-static void print_text(const fv_vault_purge_report *rep) {
-    size_t t_items = 0, k_items = 0;
-    for (size_t i = 0; i < rep->n_days; i++) {
-        char date[32];
-        day_date(rep->days[i].day, date, sizeof date);
-        printf("project %s, day %s: %zu template(s) deleted, key %s\n", rep->days[i].project, date,
-               rep->days[i].templates, rep->days[i].key_destroyed ? "destroyed" : "kept");
-        t_items += rep->days[i].templates;
-        k_items += rep->days[i].key_destroyed != 0;
-    }
-    if (t_items != rep->templates_deleted || k_items != rep->keys_destroyed)
-        printf("(more project days than itemised; totals count all)\n");
+static void print_text(const fv_ledger_purge_report *rep) {
+    if (rep->templates_deleted != 0 || rep->keys_destroyed != 0)
+        printf("(project days are not itemised here; the vault's purge_log records them)\n");
     printf("purged: %zu template(s) deleted, %zu day key(s) destroyed\n", rep->templates_deleted,
            rep->keys_destroyed);
+    printf("ledger: %zu expired one-time code(s), %zu idempotency key(s) deleted, %zu unconfirmed "
+           "escort(s) settled\n",
+           rep->otps_deleted, rep->idempotency_deleted, rep->escorts_settled);
 }
 
 int fv_cli_purge(int argc, char **argv) {
@@ -103,45 +68,29 @@ int fv_cli_purge(int argc, char **argv) {
         fprintf(stderr, "usage: fairvisit purge --site DIR [--json]\n");
         return 2;
     }
-    size_t n = strlen(site) + sizeof "/vault";
-    char *dir = fv_malloc(n);
-    if (dir == NULL) {
-        fprintf(stderr, "fairvisit purge: out of memory\n");
-        return 1;
-    }
-    snprintf(dir, n, "%s/vault", site);
-    struct stat sb;
-    int found = stat(dir, &sb) == 0;
-    if (!found || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "fairvisit purge: no vault in site '%s' (expected the folder %s: %s)\n",
-                site, dir, found ? "not a folder" : strerror(errno));
-        fv_free(dir);
-        return 1;
-    }
-    fv_vault_options opt = {.consent_ok = refuse_all};
-    fv_vault *v = NULL;
-    fv_status st = fv_vault_open(dir, &opt, &v);
+    fv_ledger *l = NULL;
+    fv_status st = fv_ledger_open(site, NULL, &l);
     if (st != FV_OK) {
-        fprintf(stderr, "fairvisit purge: cannot open the vault in %s: %s\n", dir,
-                fv_vault_errmsg(v));
-        fv_vault_close(v);
-        fv_free(dir);
+        fprintf(stderr, "fairvisit purge: cannot open site '%s': %s (%s)\n", site,
+                fv_ledger_errmsg(l), fv_status_name(st));
+        fv_ledger_close(l);
         return 1;
     }
-    fv_vault_purge_report rep;
-    st = fv_vault_purge(v, (int64_t)time(NULL), &rep);
+    /* The vault's day of the ledger's clock (the system clock here). */
+    int64_t today = (int64_t)time(NULL) / 86400;
+    fv_ledger_actor system = {FV_LEDGER_ROLE_SYSTEM, 0};
+    fv_ledger_purge_report rep;
+    st = fv_ledger_purge(l, &system, &rep);
     if (st != FV_OK) {
-        fprintf(stderr, "fairvisit purge: %s (%s); run it again to finish\n", fv_vault_errmsg(v),
+        fprintf(stderr, "fairvisit purge: %s (%s); run it again to finish\n", fv_ledger_errmsg(l),
                 fv_status_name(st));
-        fv_vault_close(v);
-        fv_free(dir);
+        fv_ledger_close(l);
         return 1;
     }
     if (json)
-        print_json(&rep);
+        print_json(today, &rep);
     else
         print_text(&rep);
-    fv_vault_close(v);
-    fv_free(dir);
+    fv_ledger_close(l);
     return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * make_vault_site.c - test helper for tests/cli/test_cli_purge.sh (built only for the tests).
  *
- *   make_vault_site SITE          creates SITE/vault (fv_vault_init_site) and fills it with
- *                                 random unit vectors (never face data) under two projects:
+ *   make_vault_site SITE          fills SITE/vault (made by `fairvisit init`, or here with
+ *                                 fv_vault_init_site when missing) with random unit vectors
+ *                                 (never face data) under two vault projects:
  *                                 "p7" (retention 7 days): 2 templates 20 days ago, 1 ten days
  *                                 ago, 1 three days ago; "p30" (retention 30 days): 3 templates
  *                                 40 days ago, 1 twenty days ago, 1 three days ago.
@@ -62,7 +63,8 @@ int main(int argc, char **argv) {
     const char *site = argv[argc - 1];
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/vault", site);
-    if (!count) {
+    struct stat sb;
+    if (!count && stat(dir, &sb) != 0) { /* a site made by `fairvisit init` has its vault */
         if (mkdir(site, 0700) != 0 && errno != EEXIST) {
             perror("make_vault_site: mkdir");
             return 1;
