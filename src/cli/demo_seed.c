@@ -5,7 +5,8 @@
  * events over the last 30 days: registrations (accepted and refused), check-ins confirmed by
  * reception or with a one-time code at the kiosk, escorts by QR scan and by reception, an escort
  * left unconfirmed and settled, return visits, a conflict decided, appealed and decided again,
- * and deals (one with a co-buyer who visited before the registration).
+ * deals (one with a co-buyer who visited before the registration), and at the end a visitor
+ * whose escort is still awaited and a live registration not yet visited.
  *
  * Invariants: events run in time order on the context's clock, never after end_ms; phones are
  * 1380000xxxx; customer names are "演示客户 Demo Customer NN"; nothing here prints anything. The
@@ -25,7 +26,7 @@
 #define DAY_MS    (24 * HOUR_MS)
 #define TZ_MS     (8 * HOUR_MS) /* the sales office's day is UTC+8 */
 #define N_AGENTS  3
-#define N_PERSONS 13 /* demo visitors 1..12 (index 0 unused) */
+#define N_PERSONS 14 /* demo visitors 1..13 (index 0 unused) */
 
 static int64_t demo_clock(void *ctx) {
     fv_demo_ctx *c = ctx;
@@ -105,7 +106,7 @@ typedef enum ev_kind {
 } ev_kind;
 
 typedef struct ev {
-    int days_ago, hour, minute; /* office time (UTC+8) */
+    int days_ago, hour, minute; /* office time (UTC+8); days_ago -1: `minute` minutes before end */
     ev_kind kind;
     int person;  /* 1..N_PERSONS-1 */
     int agent;   /* 0..N_AGENTS-1, or -1 */
@@ -152,6 +153,8 @@ static const ev SCRIPT[] = {
     {2, 14, 0, EV_CHECKIN, 10, -1, 0, 0, 0, "natural first visit of demo visitor 10"},
     {1, 10, 0, EV_REGISTER, 12, 1, 0, 0, 0, "registration of visitor 12 by another channel"},
     {1, 11, 0, EV_REGISTER, 9, 0, 0, 0, 0, "registration of visitor 9 after a visit (refused)"},
+    {-1, 0, 40, EV_CHECKIN, 12, -1, 0, 0, 0, "check-in of demo visitor 12, escort awaited"},
+    {-1, 0, 30, EV_REGISTER, 13, 0, 0, 0, 0, "registration of demo visitor 13 (agency)"},
 };
 
 typedef struct seed_state {
@@ -374,7 +377,9 @@ fv_status fv_demo_seed(fv_ledger *l, fv_demo_ctx *ctx, int64_t end_ms, fv_demo_s
     fv_status st = setup(&s);
     for (size_t i = 0; st == FV_OK && i < sizeof SCRIPT / sizeof SCRIPT[0]; i++) {
         const ev *e = &SCRIPT[i];
-        int64_t at = midnight - e->days_ago * DAY_MS + e->hour * HOUR_MS + e->minute * MINUTE_MS;
+        int64_t at = e->days_ago < 0 ? end_ms - e->minute * MINUTE_MS
+                                     : midnight - e->days_ago * DAY_MS + e->hour * HOUR_MS +
+                                           e->minute * MINUTE_MS;
         if (at > end_ms) at = end_ms;
         if (at > ctx->now_ms) ctx->now_ms = at;
         sum->failed_step = e->step;
