@@ -19,6 +19,7 @@ target_sources(fairvisit_lib PRIVATE
   src/ledger/registration.c
   src/ledger/rights.c
   src/ledger/schema.c
+  src/ledger/users.c
 )
 find_package(Threads REQUIRED)
 target_link_libraries(fairvisit_lib PUBLIC Threads::Threads)
@@ -30,3 +31,6 @@ fv_unit_test(test_ledger_kill tests/unit/vault_fixture.c)
 # The audit chain: entries through the public API, then ledger.db edited directly (test_ledger_audit).
 fv_unit_test(test_ledger_audit)
 target_include_directories(test_ledger_audit PRIVATE src/ledger)
+# Users and API tokens (users.c): roles and scopes, logins, password changes, tokens, and no
+# password or token in clear in ledger.db (test_ledger_users).
+fv_unit_test(test_ledger_users)

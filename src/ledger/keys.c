@@ -2,10 +2,11 @@
  * keys.c - ledger.key: the site secret of the ledger, and the keys derived from it.
  *
  * ledger.key is 32 random bytes, created once with mode 0600 (O_EXCL: never overwritten); the
- * ledger refuses to open when group or others may read it. Four 32-byte keys are derived with
+ * ledger refuses to open when group or others may read it. Five 32-byte keys are derived with
  * crypto_kdf (BLAKE2b) under context "fvledger": 1 phone hash, 2 personal-data encryption,
- * 3 audit chain, 4 one-time code hashing. The derived keys live in sodium_malloc'd memory
- * (l->keys), the file's bytes only on the stack for the derivation and are wiped at once.
+ * 3 audit chain, 4 one-time code hashing, 5 API token hashing (ids are never reused). The derived
+ * keys live in sodium_malloc'd memory (l->keys), the file's bytes only on the stack for the
+ * derivation and are wiped at once.
  * Threading: per handle.
  */
 #include <errno.h>
@@ -62,6 +63,7 @@ fv_status fv__ledger_keys_load(fv_ledger *l) {
         crypto_kdf_derive_from_key(l->keys->pii, FV__LEDGER_KEY_BYTES, 2, "fvledger", key);
         crypto_kdf_derive_from_key(l->keys->audit, FV__LEDGER_KEY_BYTES, 3, "fvledger", key);
         crypto_kdf_derive_from_key(l->keys->code, FV__LEDGER_KEY_BYTES, 4, "fvledger", key);
+        crypto_kdf_derive_from_key(l->keys->token, FV__LEDGER_KEY_BYTES, 5, "fvledger", key);
     }
     sodium_memzero(key, sizeof key);
     return st;

@@ -29,6 +29,7 @@ typedef struct fv__ledger_keys {
     uint8_t pii[FV__LEDGER_KEY_BYTES];        /* XChaCha20-Poly1305 of phones and names */
     uint8_t audit[FV__LEDGER_KEY_BYTES];      /* keyed BLAKE2b of the audit chain */
     uint8_t code[FV__LEDGER_KEY_BYTES];       /* keyed BLAKE2b of one-time codes */
+    uint8_t token[FV__LEDGER_KEY_BYTES];      /* keyed BLAKE2b of API tokens (users.c) */
 } fv__ledger_keys;
 
 struct fv_ledger {

@@ -7,7 +7,9 @@
  *
  * Conventions: times are Unix milliseconds; phones appear only as phone_hash (keyed BLAKE2b),
  * phone_ct (sealed, see phone.c) and phone_mask; names only sealed (name_ct). Ids shown outside
- * (person, consent, slip, QR, one-time code) are random hex, never row numbers.
+ * (person, consent, slip, QR, one-time code) are random hex, never row numbers. Passwords appear
+ * only as Argon2id strings (user.pw_hash), API tokens only as keyed BLAKE2b (api_token.hash).
+ * A migration, once released, is never edited: changes are new elements of MIGRATIONS.
  * Threading: called by fv_ledger_open only.
  */
 #include <stdio.h>
@@ -154,6 +156,19 @@ static const char *const MIGRATIONS[] = {
     " record TEXT NOT NULL, hash BLOB NOT NULL);"
     "CREATE TABLE audit_head(one INTEGER PRIMARY KEY CHECK(one = 1), seq INTEGER NOT NULL,"
     " hash BLOB NOT NULL);",
+
+    /* 2: the server's users (Argon2id password hashes) and API tokens (keyed hashes only) */
+    "CREATE TABLE user("
+    " id INTEGER PRIMARY KEY, login TEXT NOT NULL UNIQUE,"
+    " role TEXT NOT NULL CHECK(role IN"
+    "  ('admin', 'reception', 'channel_manager', 'agent', 'auditor', 'kiosk')),"
+    " scope_id INTEGER, pw_hash TEXT NOT NULL,"
+    " disabled INTEGER NOT NULL DEFAULT 0 CHECK(disabled IN (0, 1)), created INTEGER NOT NULL);"
+    "CREATE TABLE api_token("
+    " id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES user(id), name TEXT NOT NULL,"
+    " hash BLOB NOT NULL UNIQUE CHECK(length(hash) = 32), created INTEGER NOT NULL,"
+    " revoked INTEGER);"
+    "CREATE INDEX api_token_user ON api_token(user_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -312,6 +312,21 @@ static const char *const ALLOWED[] = {
     "audit_head.one",
     "audit_head.seq",
     "audit_head.hash",
+    /* the server's users: login, role and scope; the password only as an Argon2id string */
+    "user.id",
+    "user.login",
+    "user.role",
+    "user.scope_id",
+    "user.pw_hash",
+    "user.disabled",
+    "user.created",
+    /* API tokens: only their keyed hash (the token is shown once, at creation) */
+    "api_token.id",
+    "api_token.user_id",
+    "api_token.name",
+    "api_token.hash",
+    "api_token.created",
+    "api_token.revoked",
 };
 
 static int allowed(const char *tc) {
