@@ -42,6 +42,9 @@ static void usage(FILE *f) {
             "      when a site exists; --demo adds a demo project with a month of data\n"
             "  audit verify --site DIR [--json]\n"
             "      exit 0 when the audit chain verifies; otherwise 1, naming the first bad entry\n"
+            "  serve --site DIR [--listen ADDR:PORT] [--https ADDR:PORT] [--models DIR]\n"
+            "      the server and web pages (plain HTTP on loopback, HTTPS with the site's\n"
+            "      certificate) with the scheduled purge; stops cleanly on SIGTERM\n"
             "  help      this text\n");
 }
 
@@ -71,6 +74,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "compare") == 0) return fv_cli_compare(argc - 2, argv + 2);
     if (strcmp(argv[1], "purge") == 0) return fv_cli_purge(argc - 2, argv + 2);
     if (strcmp(argv[1], "init") == 0) return fv_cli_init(argc - 2, argv + 2);
+    if (strcmp(argv[1], "serve") == 0) return fv_cli_serve(argc - 2, argv + 2);
     if (strcmp(argv[1], "audit") == 0) {
         if (argc >= 3 && strcmp(argv[2], "verify") == 0)
             return fv_cli_audit_verify(argc - 3, argv + 3);
