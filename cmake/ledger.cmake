@@ -17,6 +17,7 @@ target_sources(fairvisit_lib PRIVATE
   src/ledger/project.c
   src/ledger/purge.c
   src/ledger/registration.c
+  src/ledger/report.c
   src/ledger/rights.c
   src/ledger/schema.c
   src/ledger/users.c
@@ -34,3 +35,8 @@ target_include_directories(test_ledger_audit PRIVATE src/ledger)
 # Users and API tokens (users.c): roles and scopes, logins, password changes, tokens, and no
 # password or token in clear in ledger.db (test_ledger_users).
 fv_unit_test(test_ledger_users)
+
+# Reports (report.c): JSON/CSV figures, the impact assessment and its C17 warnings, on a scripted
+# month made through the public API with a fake clock; reaches the private thresholds setter.
+fv_unit_test(test_ledger_report)
+target_include_directories(test_ledger_report PRIVATE src/ledger)

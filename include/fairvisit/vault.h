@@ -187,6 +187,13 @@ FV_NODISCARD fv_status fv_vault_rekey_transform(fv_vault *v);
 /* Counts and sizes; st filled on return. */
 void fv_vault_get_stats(const fv_vault *v, fv_vault_stats *st);
 
+/*
+ * Number of distinct persons with a stored template, all projects of the site (the count the
+ * face-recognition filing threshold is about; PRODUCT.md §4.13). Counts stored rows, so an
+ * expired template not yet purged still counts.
+ */
+FV_NODISCARD fv_status fv_vault_count_persons(fv_vault *v, size_t *n);
+
 #ifdef __cplusplus
 }
 #endif

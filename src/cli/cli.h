@@ -19,6 +19,7 @@ int fv_cli_compare(int argc, char **argv);
 int fv_cli_purge(int argc, char **argv);
 int fv_cli_init(int argc, char **argv);
 int fv_cli_audit_verify(int argc, char **argv);
+int fv_cli_report(int argc, char **argv);
 int fv_cli_serve(int argc, char **argv);
 
 #endif

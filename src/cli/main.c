@@ -45,6 +45,10 @@ static void usage(FILE *f) {
             "  serve --site DIR [--listen ADDR:PORT] [--https ADDR:PORT] [--models DIR]\n"
             "      the server and web pages (plain HTTP on loopback, HTTPS with the site's\n"
             "      certificate) with the scheduled purge; stops cleanly on SIGTERM\n"
+            "  report --site DIR --project CODE [--from D] [--to D] [--csv | --json | --impact]\n"
+            "      the project's figures (visits, outcomes, registrations, funnel, conflicts,\n"
+            "      deals, commission) for days D (YYYY-MM-DD, UTC+8, inclusive) as text tables,\n"
+            "      CSV or one JSON line; --impact: the impact assessment (Markdown)\n"
             "  help      this text\n");
 }
 
@@ -73,6 +77,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "embed") == 0) return fv_cli_embed(argc - 2, argv + 2);
     if (strcmp(argv[1], "compare") == 0) return fv_cli_compare(argc - 2, argv + 2);
     if (strcmp(argv[1], "purge") == 0) return fv_cli_purge(argc - 2, argv + 2);
+    if (strcmp(argv[1], "report") == 0) return fv_cli_report(argc - 2, argv + 2);
     if (strcmp(argv[1], "init") == 0) return fv_cli_init(argc - 2, argv + 2);
     if (strcmp(argv[1], "serve") == 0) return fv_cli_serve(argc - 2, argv + 2);
     if (strcmp(argv[1], "audit") == 0) {

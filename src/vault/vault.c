@@ -1,6 +1,6 @@
 /*
  * vault.c - the vault handle: site creation, open/close, consent gate, insert, search, read,
- * deletion of a person, stats.
+ * deletion of a person, stats and the count of persons with templates.
  *
  * Invariants: see vault-impl.h. Insert writes its day key to the keyring before the row, adds
  * to the index before COMMIT and takes it out again if COMMIT fails, so the index never holds a
@@ -510,4 +510,21 @@ void fv_vault_get_stats(const fv_vault *v, fv_vault_stats *st) {
     st->unreadable = v->unreadable;
     st->failed_auth = v->failed_auth;
     st->transform_generation = v->xf_gen;
+}
+
+fv_status fv_vault_count_persons(fv_vault *v, size_t *n) {
+    if (v == NULL || n == NULL) return FV_ERR_ARG;
+    v->err[0] = '\0';
+    *n = 0;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(v->db, "SELECT COUNT(DISTINCT person) FROM templates", -1, &s, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(s);
+        return fv__vault_fail(v, FV_ERR_IO, "vault.db: %s", sqlite3_errmsg(v->db));
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) *n = (size_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW) return fv__vault_fail(v, FV_ERR_IO, "vault.db: %s", sqlite3_errstr(rc));
+    return FV_OK;
 }
