@@ -7,7 +7,8 @@
  * decision. Every step is a row in `decision` (who, when, why) and an audit entry. Overturning
  * applies the claim: the attribution (or the deal) moves to the claiming registration's channel
  * and agent, recorded as channel_valid; for two channels' registrations of one phone, the
- * claiming registration is accepted and the holder's refused.
+ * claiming registration is accepted and the holder's refused, and if the person already came on
+ * the holder's registration, that visit passes to the claim (the holder keeps no visit or outcome).
  * Threading: public calls lock the handle.
  */
 #include <stdio.h>
@@ -112,11 +113,17 @@ static fv_status overturn(fv_ledger *l, const conflict_row *c) {
         return st;
     }
     if (c->registration == 0) return fv__ledger_fail(l, FV_ERR_INTERNAL, "conflict without claim");
-    if (strcmp(c->kind, "duplicate_registration") == 0 && c->other_registration != 0)
+    if (strcmp(c->kind, "duplicate_registration") == 0 && c->other_registration != 0) {
         st = exec_ids(l,
-                      "UPDATE registration SET status = 'refused', refusal ="
-                      " 'overturned_on_review' WHERE id = ?",
-                      c->other_registration, 0, 0);
+                      "UPDATE registration SET visit_id = (SELECT visit_id FROM registration"
+                      " WHERE id = ?2) WHERE id = ?1 AND visit_id IS NULL",
+                      c->registration, c->other_registration, 0);
+        if (st == FV_OK)
+            st = exec_ids(l,
+                          "UPDATE registration SET status = 'refused', refusal ="
+                          " 'overturned_on_review', visit_id = NULL, outcome = NULL WHERE id = ?",
+                          c->other_registration, 0, 0);
+    }
     if (st == FV_OK)
         st = exec_ids(l,
                       "UPDATE registration SET status = 'accepted', refusal = NULL,"

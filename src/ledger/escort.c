@@ -7,7 +7,8 @@
  * agent; either makes it channel_valid. An agent of another channel, a return visit, a visit
  * without a live registration, or a confirmation after the window is refused with the reason.
  * fv_ledger_settle turns pending visits past their window into channel_invalid: the channel
- * moves to natural and a conflict (escort_not_confirmed) awaits review.
+ * moves to natural and a conflict (escort_not_confirmed) awaits review. The window's last
+ * millisecond (the deadline itself) still belongs to it, for the scan and the settlement alike.
  * Threading: public calls lock the handle.
  */
 #include <stdio.h>
@@ -111,7 +112,7 @@ fv_status fv__ledger_settle(fv_ledger *l, const fv_ledger_actor *who, size_t *se
            " a.channel_id, COALESCE(a.agent_id, 0), a.escort_deadline, v.at,"
            " (SELECT id FROM channel WHERE project_id = a.project_id AND kind = 'natural')"
            " FROM attribution a JOIN visit v ON v.id = a.first_visit_id"
-           " WHERE a.outcome = 'pending_escort' AND a.escort_deadline <= ? ORDER BY a.id");
+           " WHERE a.outcome = 'pending_escort' AND a.escort_deadline < ? ORDER BY a.id");
     if (q == NULL) return FV_ERR_IO;
     sqlite3_bind_int64(q, 1, now);
     fv_status st = FV_OK;
