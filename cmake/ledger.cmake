@@ -40,3 +40,7 @@ fv_unit_test(test_ledger_users)
 # month made through the public API with a fake clock; reaches the private thresholds setter.
 fv_unit_test(test_ledger_report)
 target_include_directories(test_ledger_report PRIVATE src/ledger)
+
+# The attribution rules as scenario tables against a real site (fake clock, captured one-time
+# codes, random unit vectors for faces): test_ledger_rules.
+fv_unit_test(test_ledger_rules tests/unit/vault_fixture.c)
