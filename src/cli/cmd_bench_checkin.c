@@ -18,10 +18,11 @@
  *          in the timing; its time is printed apart) and an embedding: half of them returns (a
  *          setup person's vector with noise of norm 0.6, renormalised: cosine about 0.86), half
  *          new faces (a fresh random vector, no phone).
- * Prints per path check-ins/s (M / summed call time), p50 and p99 latency (nearest rank), the
- * counts of first and return visits; a bare fsync on the site's filesystem (append 4 KiB +
- * fsync, 200 times) for comparison, since every commit is fsync'd (WAL, synchronous=FULL; the
- * vault's inserts too). The last line per path is JSON
+ * Prints per path check-ins/s (M / summed call time), p50 and p99 latency (nearest rank), also
+ * split into first visits and returns; and, before and after the timing, a bare sync on the
+ * site's filesystem for comparison (200 times: 4 KiB overwritten in a 1 MiB file + fdatasync, as
+ * SQLite syncs its WAL; 4 KiB appended + fsync), since every commit is synced (WAL,
+ * synchronous=FULL; the vault's inserts too). The last line per path is JSON
  * {"persons", "checkins", "path", "per_second", "p50_ms", "p99_ms"}; persons = persons in the
  * project's store when that path's timing began (for face: persons with a live template).
  * Random vectors and fake phones only, never biometric data.
@@ -298,9 +299,30 @@ static stats summarise(double *t, size_t n) {
     return s;
 }
 
-static void report(const char *path, size_t m, const stats *s) {
-    printf("%s: %zu check-ins, %.1f per second, p50 %.2f ms, p99 %.2f ms (mean %.2f, max %.2f)\n",
-           path, m, s->per_second, s->p50_ms, s->p99_ms, s->mean_ms, s->max_ms);
+/* Call times of one path: all of them, and split by the kind of visit. */
+typedef struct timing {
+    double *all, *first, *ret;
+    size_t n, n_first, n_ret;
+} timing;
+
+static void record(timing *t, double s, fv_ledger_visit_kind kind) {
+    t->all[t->n++] = s;
+    if (kind == FV_LEDGER_VISIT_FIRST) t->first[t->n_first++] = s;
+    if (kind == FV_LEDGER_VISIT_RETURN) t->ret[t->n_ret++] = s;
+}
+
+static void report(const char *path, timing *t, const stats *s) {
+    printf("%s: %zu check-ins, %.1f per second, p50 %.2f ms, p99 %.2f ms (mean %.2f, max %.2f)",
+           path, t->n, s->per_second, s->p50_ms, s->p99_ms, s->mean_ms, s->max_ms);
+    if (t->n_first > 0) {
+        stats f = summarise(t->first, t->n_first);
+        printf("; first visits (%zu): p50 %.2f ms, p99 %.2f ms", t->n_first, f.p50_ms, f.p99_ms);
+    }
+    if (t->n_ret > 0) {
+        stats r = summarise(t->ret, t->n_ret);
+        printf("; returns (%zu): p50 %.2f ms, p99 %.2f ms", t->n_ret, r.p50_ms, r.p99_ms);
+    }
+    printf("\n");
 }
 
 static void json(const char *path, unsigned long long persons, size_t m, const stats *s) {
@@ -310,9 +332,9 @@ static void json(const char *path, unsigned long long persons, size_t m, const s
 }
 
 /* Phone path: half returns of setup persons, half new phones. */
-static int time_phone(bench *b, size_t m, size_t warm, double *t, stats *out) {
+static int time_phone(bench *b, size_t m, size_t warm, timing *t) {
     unsigned long long base = gen_next(&b->rng) % (100000000ull - m - warm - 1);
-    size_t firsts = 0, returns = 0, wrong = 0;
+    size_t wrong = 0;
     for (size_t k = 0; k < warm + m; k++) {
         char phone[32];
         int ret = b->phone_persons > 0 && (gen_next(&b->rng) & 1);
@@ -325,21 +347,17 @@ static int time_phone(bench *b, size_t m, size_t warm, double *t, stats *out) {
         if (checkin(b, phone, NULL, &res, &s, NULL) != 0) return 1;
         if (res.kind == FV_LEDGER_VISIT_FIRST) b->other_persons++;
         if (k < warm) continue;
-        t[k - warm] = s;
-        firsts += res.kind == FV_LEDGER_VISIT_FIRST;
-        returns += res.kind == FV_LEDGER_VISIT_RETURN;
+        record(t, s, res.kind);
         wrong += ret != (res.kind == FV_LEDGER_VISIT_RETURN);
     }
-    *out = summarise(t, m);
-    printf("phone: %zu first visits, %zu returns (%zu not as intended: a new phone of an earlier"
-           " run)\n",
-           firsts, returns, wrong);
+    if (wrong)
+        printf("phone: %zu new phones were returns (used by an earlier run on this site)\n", wrong);
     return 0;
 }
 
 /* Face path: half returns by face (noisy setup vectors), half new faces without a phone. */
-static int time_face(bench *b, size_t m, size_t warm, double *t, stats *out) {
-    size_t firsts = 0, returns = 0, by_face = 0;
+static int time_face(bench *b, size_t m, size_t warm, timing *t) {
+    size_t by_face = 0, intended = 0;
     double consent_sum = 0;
     for (size_t k = 0; k < warm + m; k++) {
         float x[FV_VAULT_DIM];
@@ -355,43 +373,60 @@ static int time_face(bench *b, size_t m, size_t warm, double *t, stats *out) {
         if (checkin(b, NULL, x, &res, &s, &c) != 0) return 1;
         if (res.kind == FV_LEDGER_VISIT_FIRST) b->other_persons++;
         if (k < warm) continue;
-        t[k - warm] = s;
+        record(t, s, res.kind);
         consent_sum += c;
-        firsts += res.kind == FV_LEDGER_VISIT_FIRST;
-        returns += res.kind == FV_LEDGER_VISIT_RETURN;
+        intended += ret;
         by_face += ret && res.kind == FV_LEDGER_VISIT_RETURN && strcmp(res.matched_by, "face") == 0;
     }
-    *out = summarise(t, m);
-    printf("face: %zu first visits (new faces, template stored), %zu returns (%zu matched by"
-           " face); consent record before each: mean %.2f ms (not in the check-in times)\n",
-           firsts, returns, by_face, consent_sum * 1e3 / (double)m);
+    printf("face: %zu of %zu returning faces matched; consent recorded before each check-in:"
+           " mean %.2f ms (not in the check-in times)\n",
+           by_face, intended, consent_sum * 1e3 / (double)m);
     return 0;
 }
 
-/* A bare fsync on the site's filesystem: append 4 KiB, fsync; 200 times. */
-static void fsync_probe(const char *dir) {
+/* One probe of the filesystem under dir: 200 times write 4 KiB and sync. overwrite: at rotating
+ * offsets of a 1 MiB file, then fdatasync (as SQLite syncs its WAL, which is reused after a
+ * checkpoint); else appended, then fsync. p50/p99 in ms; 1 if it could not run. */
+static int sync_probe(const char *dir, int overwrite, double *p50, double *p99) {
     char p[4200];
     snprintf(p, sizeof p, "%s/fsync-probe", dir);
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return;
-    enum { N = 200 };
-    double t[N];
-    char buf[4096];
+    if (fd < 0) return 1;
+    enum { N = 200, BLOCK = 4096, SPAN = 256 };
+    static char buf[BLOCK];
     memset(buf, 0x5a, sizeof buf);
+    int ok = 1;
+    if (overwrite) {
+        for (int i = 0; i < SPAN && ok; i++) ok = write(fd, buf, BLOCK) == BLOCK;
+        ok = ok && fsync(fd) == 0;
+    }
+    double t[N];
     size_t n = 0;
-    for (int i = 0; i < N; i++) {
-        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) break;
+    for (int i = 0; i < N && ok; i++) {
+        off_t at = overwrite ? (off_t)(i % SPAN) * BLOCK : (off_t)i * BLOCK;
+        if (pwrite(fd, buf, BLOCK, at) != BLOCK) break;
         double t0 = now_s();
-        if (fsync(fd) != 0) break;
+        if ((overwrite ? fdatasync(fd) : fsync(fd)) != 0) break;
         t[n++] = now_s() - t0;
     }
     close(fd);
     unlink(p);
-    if (n == 0) return;
+    if (n == 0) return 1;
     qsort(t, n, sizeof *t, cmp_double);
-    printf("bare fsync on this filesystem (append 4 KiB + fsync, %zu times): p50 %.2f ms,"
-           " p99 %.2f ms\n",
-           n, pct(t, n, 0.5) * 1e3, pct(t, n, 0.99) * 1e3);
+    *p50 = pct(t, n, 0.5) * 1e3;
+    *p99 = pct(t, n, 0.99) * 1e3;
+    return 0;
+}
+
+static void fsync_probe(const char *dir, const char *when) {
+    double a50 = 0, a99 = 0, b50 = 0, b99 = 0;
+    if (sync_probe(dir, 1, &a50, &a99) != 0 || sync_probe(dir, 0, &b50, &b99) != 0) {
+        printf("bare fsync %s: could not be measured in %s\n", when, dir);
+        return;
+    }
+    printf("bare sync on the site's filesystem %s (200 each): overwrite 4 KiB + fdatasync p50"
+           " %.2f ms, p99 %.2f ms; append 4 KiB + fsync p50 %.2f ms, p99 %.2f ms\n",
+           when, a50, a99, b50, b99);
 }
 
 static int run(bench *b, unsigned long long n, size_t m, int face) {
@@ -399,31 +434,37 @@ static int run(bench *b, unsigned long long n, size_t m, int face) {
     if (project_ready(b) != 0) return 1;
     if (setup(b, n, face) != 0) return 1;
     size_t warm = m / 10 < 50 ? m / 10 : 50;
-    double *t = malloc(m * sizeof *t);
-    if (t == NULL) {
+    double *mem = malloc(6 * m * sizeof *mem);
+    if (mem == NULL) {
         fprintf(stderr, WHO ": out of memory\n");
         return 1;
     }
-    stats ph = {0}, fc = {0};
+    timing tp = {mem, mem + m, mem + 2 * m, 0, 0, 0};
+    timing tf = {mem + 3 * m, mem + 4 * m, mem + 5 * m, 0, 0, 0};
     unsigned long long p_persons = b->phone_persons + b->other_persons;
     int64_t templates = 0;
-    int rc = time_phone(b, m, warm, t, &ph);
+    fsync_probe(b->dir, "before");
+    int rc = time_phone(b, m, warm, &tp);
     if (rc == 0 && face) {
-        if (fv_ledger_face_persons(b->l, &templates) != FV_OK) {
+        if (fv_ledger_face_persons(b->l, &templates) != FV_OK)
             rc = fail(b, "face persons");
-        } else {
-            rc = time_face(b, m, warm, t, &fc);
-        }
+        else
+            rc = time_face(b, m, warm, &tf);
     }
-    free(t);
     if (meta_write(b) != 0) rc = 1;
-    if (rc != 0) return rc;
-    fsync_probe(b->dir);
-    report("phone", m, &ph);
-    if (face) report("face", m, &fc);
-    json("phone", p_persons, m, &ph);
-    if (face) json("face", (unsigned long long)templates, m, &fc);
-    return 0;
+    if (rc == 0) {
+        fsync_probe(b->dir, "after");
+        stats ph = summarise(tp.all, tp.n), fc = {0};
+        report("phone", &tp, &ph);
+        if (face) {
+            fc = summarise(tf.all, tf.n);
+            report("face", &tf, &fc);
+        }
+        json("phone", p_persons, m, &ph);
+        if (face) json("face", (unsigned long long)templates, m, &fc);
+    }
+    free(mem);
+    return rc;
 }
 
 int fv_cli_bench_checkin(int argc, char **argv) {
