@@ -48,6 +48,7 @@
 
 #include "fairvisit/status.h"
 #include "fairvisit/strbuf.h"
+#include "fairvisit/vault.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -401,6 +402,7 @@ FV_NODISCARD fv_status fv_ledger_report_impact(fv_ledger *l, const fv_ledger_act
 typedef struct fv_ledger_purge_report {
     size_t templates_deleted, keys_destroyed; /* vault */
     size_t otps_deleted, idempotency_deleted, escorts_settled;
+    fv_vault_purge_report vault; /* the vault's itemised report (zeros without a vault) */
 } fv_ledger_purge_report;
 
 /* The vault purge, expired one-time codes and idempotency keys, escort settlement; recorded in

@@ -94,7 +94,16 @@ static fv_status bad(fv_ledger_audit_report *rep, int64_t seq, const char *why) 
     return FV_ERR_FORMAT;
 }
 
+static fv_status verify(fv_ledger *l, fv_ledger_audit_report *rep);
+
 fv_status fv_ledger_audit_verify(fv_ledger *l, fv_ledger_audit_report *rep) {
+    fv__ledger_lock(l);
+    fv_status st = verify(l, rep);
+    fv__ledger_unlock(l);
+    return st;
+}
+
+static fv_status verify(fv_ledger *l, fv_ledger_audit_report *rep) {
     memset(rep, 0, sizeof *rep);
     uint8_t prev[FV__LEDGER_HASH_BYTES] = {0}, h[FV__LEDGER_HASH_BYTES];
     fv__ledger_hex(prev, sizeof prev, rep->head);

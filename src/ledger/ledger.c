@@ -35,6 +35,16 @@ fv_status fv_ledger_init_site(const char *dir) {
     if (dir == NULL || dir[0] == '\0') return FV_ERR_ARG;
     if (sodium_init() < 0) return FV_ERR_INTERNAL;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) return FV_ERR_IO;
+    /* Never build on part of a site: any of its files there means it exists. */
+    static const char *const PARTS[] = {"ledger.key", "ledger.db", "vault"};
+    for (size_t i = 0; i < sizeof PARTS / sizeof PARTS[0]; i++) {
+        char *p = fv__ledger_path(dir, PARTS[i]);
+        if (p == NULL) return FV_ERR_NOMEM;
+        struct stat sb;
+        int there = lstat(p, &sb) == 0;
+        fv_free(p);
+        if (there) return FV_ERR_STATE;
+    }
     fv_status st = fv__ledger_key_create(dir);
     if (st != FV_OK) return st;
     fv_ledger tmp;
@@ -43,6 +53,12 @@ fv_status fv_ledger_init_site(const char *dir) {
     st = db_open(&tmp, 1);
     sqlite3_close(tmp.db);
     if (st != FV_OK) return st;
+    /* Owner-only, whatever the umask (SQLite's -wal and -shm files take the same mode). */
+    char *db = fv__ledger_path(dir, "ledger.db");
+    if (db == NULL) return FV_ERR_NOMEM;
+    int ch = chmod(db, 0600);
+    fv_free(db);
+    if (ch != 0) return FV_ERR_IO;
     char *vdir = fv__ledger_path(dir, "vault");
     if (vdir == NULL) return FV_ERR_NOMEM;
     st = fv_vault_init_site(vdir);

@@ -27,11 +27,13 @@ fv_status fv_ledger_purge(fv_ledger *l, const fv_ledger_actor *who, fv_ledger_pu
     fv_status st = FV_OK;
     int64_t now = fv__ledger_now(l);
     if (l->vault != NULL) {
-        fv_vault_purge_report vr;
-        st = fv_vault_purge(l->vault, now / 1000, &vr);
-        if (st != FV_OK) st = fv__ledger_fail(l, st, "vault purge: %s", fv_vault_errmsg(l->vault));
-        r.templates_deleted = vr.templates_deleted;
-        r.keys_destroyed = vr.keys_destroyed;
+        st = fv_vault_purge(l->vault, now / 1000, &r.vault);
+        if (st != FV_OK) {
+            st = fv__ledger_fail(l, st, "vault purge: %s", fv_vault_errmsg(l->vault));
+            memset(&r.vault, 0, sizeof r.vault);
+        }
+        r.templates_deleted = r.vault.templates_deleted;
+        r.keys_destroyed = r.vault.keys_destroyed;
     }
     if (st == FV_OK) st = fv__ledger_begin(l);
     if (st == FV_OK) {

@@ -31,8 +31,8 @@ check "purge --json prints one line" test "$(wc -l <"$tmp/out")" -eq 1
 check "6 templates deleted" grep -q '"templates_deleted": 6,' "$tmp/out"
 check "3 day keys destroyed" grep -q '"keys_destroyed": 3,' "$tmp/out"
 check "today is the day of now" grep -q "^{\"today\": $(($(date +%s) / 86400)), " "$tmp/out"
-check "project days not itemised, and it says so" \
-  grep -q '"destroyed": \[\], "itemised_all": false' "$tmp/out"
+check "project days itemised: 3 (project, day) items adding up to the totals" \
+  bash -c "grep -o '\"key_destroyed\": true' '$tmp/out' | wc -l | grep -qx 3 && grep -q '\"itemised_all\": true' '$tmp/out'"
 check "the ledger's counts" \
   grep -q '"otps_deleted": 0, "idempotency_deleted": 0, "escorts_settled": 0}$' "$tmp/out"
 check "the report has no person ids" bash -c "! grep -qi person '$tmp/out'"
@@ -60,7 +60,8 @@ check "text purge prints the ledger's counts" \
 "$bin" purge --site "$tmp/site2" >"$tmp/text" 2>"$tmp/err"
 check "text purge on a fresh site exits 0" test $? -eq 0
 check "text total line" grep -qx 'purged: 6 template(s) deleted, 3 day key(s) destroyed' "$tmp/text"
-check "text says the days are not itemised" grep -q '^(project days are not itemised here' "$tmp/text"
+check "text itemises each (project, day)" \
+  test "$(grep -c '^project .*, day [0-9-]*: [0-9]* template(s) deleted, key destroyed$' "$tmp/text")" -eq 3
 
 "$bin" purge --site "$tmp/nowhere" >"$tmp/out" 2>"$tmp/err"
 rc=$?
