@@ -20,3 +20,5 @@ target_sources(fairvisit_lib PRIVATE
 )
 target_link_libraries(fairvisit_lib PUBLIC PkgConfig::FV_MHD PkgConfig::FV_GNUTLS)
 target_include_directories(fairvisit_lib PRIVATE src/http)
+# The web pages, embedded into the binary (cmake/web.cmake, docs/web.md).
+include(cmake/web.cmake)
