@@ -7,13 +7,18 @@
  * holds ledger.key, ledger.db or vault, the command exits 1 and leaves every file as it was.
  * --demo then seeds the demo project (demo_seed.h) through the public ledger API.
  *
- * Output, text: what was created and where, the demo's counts, and a line saying that logins
- * arrive with the server (users and roles are not part of the site yet; no password is made up
- * here). --json: one object
+ * It also makes the site's TLS key and self-signed certificate (tls/, for the host's name,
+ * localhost and 127.0.0.1) and the first login, "admin", with a random password; with --demo also
+ * one login per role of the demo (reception, kiosk, auditor, manager, agent1..3), kept in
+ * DIR/demo-logins.txt (0600) so the demo can show them again. Passwords are printed once here.
+ *
+ * Output, text: what was created and where, the demo's counts, the certificate, the logins.
+ * --json: one object
  *   {"site", "created": [...], "demo": null | {"project", "name", "notice_version", "from",
  *    "to", "channels", "agents", "registrations", "registrations_refused", "visits_first",
  *    "visits_return", "outcomes": {...}, "escorts_confirmed", "escorts_settled", "deals",
- *    "deals_flagged", "commission_cents", "conflicts", "decisions"}, "logins": []}
+ *    "deals_flagged", "commission_cents", "conflicts", "decisions"},
+ *    "logins": [{"login", "role", "password"}...], "note"}
  * Exit 0 on success, 1 when the site exists or cannot be made, 2 on wrong usage. Messages name
  * the folder and the step, never a person.
  */
@@ -22,20 +27,24 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "demo_seed.h"
 #include "fairvisit/alloc.h"
 #include "fairvisit/ledger.h"
+#include "fairvisit/http.h"
 #include "fairvisit/strbuf.h"
+#include "site_logins.h"
 
-static const char *const SITE_FILES[] = {"ledger.key", "ledger.db", "vault"};
+static const char *const SITE_FILES[] = {"ledger.key", "ledger.db", "vault", "tls"};
 static const char *const CREATED[] = {"ledger.key (mode 0600): the site secret",
                                       "ledger.db: the attribution ledger",
-                                      "vault/: the template vault and its master key"};
+                                      "vault/: the template vault and its master key",
+                                      "tls/: the HTTPS key (0600) and self-signed certificate"};
 static const char *const LOGINS_NOTE =
-    "logins: none yet; users and roles (admin, reception, channel manager, agent, auditor) and "
-    "their logins arrive with the server (fairvisit serve)";
+    "passwords are shown only now (a demo keeps them in demo-logins.txt, mode 0600); log in at "
+    "the URLs fairvisit serve prints";
 
 /* The first site file already in dir, or NULL. */
 static const char *existing_site_file(const char *dir) {
@@ -57,7 +66,8 @@ static void office_date(int64_t ms, char out[16]) {
         snprintf(out, 16, "?");
 }
 
-static void print_text(const char *site, const fv_demo_summary *d) {
+static void print_text(const char *site, const fv_demo_summary *d, const fv_cli_login *lg,
+                       size_t n_lg) {
     printf("site created in %s:\n", site);
     for (size_t i = 0; i < sizeof CREATED / sizeof CREATED[0]; i++) printf("  %s\n", CREATED[i]);
     if (d != NULL) {
@@ -85,10 +95,16 @@ static void print_text(const char *site, const fv_demo_summary *d) {
         printf("  conflicts opened: %zu; decisions and appeals: %zu\n", d->conflicts, d->decisions);
         printf("  reports: fairvisit report --site %s --project %s\n", site, FV_DEMO_PROJECT_CODE);
     }
+    printf("TLS certificate: %s/tls/cert.pem (trust it on kiosks for the camera over HTTPS)\n",
+           site);
+    printf("logins:\n");
+    for (size_t i = 0; i < n_lg; i++)
+        printf("  %-10s %-16s password %s\n", lg[i].login, lg[i].role, lg[i].password);
     printf("%s\n", LOGINS_NOTE);
 }
 
-static int print_json(const char *site, const fv_demo_summary *d) {
+static int print_json(const char *site, const fv_demo_summary *d, const fv_cli_login *lg,
+                      size_t n_lg) {
     fv_strbuf b = {0};
     fv_sb_printf(&b, "{\"site\": ");
     fv_sb_json_string(&b, site);
@@ -123,7 +139,15 @@ static int print_json(const char *site, const fv_demo_summary *d) {
             d->outcomes[FV_LEDGER_OUTCOME_PENDING_ESCORT], d->escorts_confirmed, d->escorts_settled,
             d->deals, d->deals_flagged, (long long)d->commission_cents, d->conflicts, d->decisions);
     }
-    fv_sb_printf(&b, ", \"logins\": [], \"note\": ");
+    fv_sb_printf(&b, ", \"logins\": [");
+    for (size_t i = 0; i < n_lg; i++) {
+        fv_sb_printf(&b, "%s{\"login\": ", i ? ", " : "");
+        fv_sb_json_string(&b, lg[i].login);
+        fv_sb_printf(&b, ", \"role\": \"%s\", \"password\": ", lg[i].role);
+        fv_sb_json_string(&b, lg[i].password);
+        fv_sb_printf(&b, "}");
+    }
+    fv_sb_printf(&b, "], \"note\": ");
     fv_sb_json_string(&b, LOGINS_NOTE);
     fv_sb_printf(&b, "}\n");
     int ok = !b.oom;
@@ -206,9 +230,33 @@ int fv_cli_init(int argc, char **argv) {
                 fv_status_message(st), fv_status_name(st));
         return 1;
     }
+    char host[256] = "localhost";
+    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    const char *hosts[] = {host};
+    st = fv_http_make_certificate(site, hosts, 1, 825);
+    if (st != FV_OK) {
+        fprintf(stderr,
+                "fairvisit init: the site was created but its TLS certificate could not"
+                " be made (%s); remove the folder %s and run init again\n",
+                fv_status_name(st), site);
+        return 1;
+    }
     fv_demo_summary sum;
     if (demo && seed_demo(site, &sum) != 0) return 1;
-    if (json) return print_json(site, demo ? &sum : NULL);
-    print_text(site, demo ? &sum : NULL);
-    return 0;
+    fv_cli_login lg[FV_CLI_LOGINS_MAX];
+    size_t n_lg = 0;
+    if (fv_cli_make_logins(site, demo ? &sum : NULL, lg, &n_lg) != 0) return 1;
+    if (demo && fv_cli_save_logins(site, lg, n_lg) != 0) {
+        fprintf(stderr, "fairvisit init: cannot write %s/demo-logins.txt\n", site);
+        fv_cli_wipe_logins(lg, n_lg);
+        return 1;
+    }
+    int rc = 0;
+    if (json)
+        rc = print_json(site, demo ? &sum : NULL, lg, n_lg);
+    else
+        print_text(site, demo ? &sum : NULL, lg, n_lg);
+    fv_cli_wipe_logins(lg, n_lg);
+    return rc;
 }

@@ -25,7 +25,7 @@
 #define HOUR_MS   (60 * MINUTE_MS)
 #define DAY_MS    (24 * HOUR_MS)
 #define TZ_MS     (8 * HOUR_MS) /* the sales office's day is UTC+8 */
-#define N_AGENTS  3
+#define N_AGENTS  FV_DEMO_AGENTS
 #define N_PERSONS 14 /* demo visitors 1..13 (index 0 unused) */
 
 static int64_t demo_clock(void *ctx) {
@@ -350,6 +350,8 @@ static fv_status setup(seed_state *s) {
         sum->failed_step = "agent creation";
         st = fv_ledger_agent_create(l, &s->admin, channel, &AGENTS[i], &s->agents[i]);
         if (st != FV_OK) return st;
+        sum->channel_ids[i] = channel;
+        sum->agent_ids[i] = s->agents[i];
         sum->agents++;
     }
     sum->failed_step = NULL;

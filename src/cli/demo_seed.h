@@ -30,6 +30,7 @@
 #include "fairvisit/ledger.h"
 
 #define FV_DEMO_PROJECT_CODE "demo"
+#define FV_DEMO_AGENTS       3 /* one per channel besides natural */
 
 /* The demo's clock and its one-time-code gateway's mailbox. Caller-owned. */
 typedef struct fv_demo_ctx {
@@ -54,6 +55,8 @@ typedef struct fv_demo_summary {
     size_t deals, deals_flagged, deal_buyers;
     int64_t commission_cents;
     size_t conflicts, decisions;
+    int64_t channel_ids[FV_DEMO_AGENTS]; /* agency, referral, online */
+    int64_t agent_ids[FV_DEMO_AGENTS];   /* one agent in each of them */
     const char *failed_step; /* on failure: which step (static text, no personal data) */
 } fv_demo_summary;
 
