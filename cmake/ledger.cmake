@@ -12,15 +12,18 @@ target_sources(fairvisit_lib PRIVATE
   src/ledger/idempotency.c
   src/ledger/keys.c
   src/ledger/ledger.c
+  src/ledger/liveness_audit.c
   src/ledger/otp.c
   src/ledger/phone.c
   src/ledger/project.c
   src/ledger/purge.c
   src/ledger/registration.c
+  src/ledger/registrations_list.c
   src/ledger/report.c
   src/ledger/rights.c
   src/ledger/schema.c
   src/ledger/users.c
+  src/ledger/visits.c
 )
 find_package(Threads REQUIRED)
 target_link_libraries(fairvisit_lib PUBLIC Threads::Threads)

@@ -214,6 +214,17 @@ FV_NODISCARD fv_status fv_ledger_consent_withdraw(fv_ledger *l, const fv_ledger_
                                                   const char *consent_id);
 /* The vault's consent callback (ctx = the fv_ledger); see fv_vault_consent_fn. */
 int fv_ledger_consent_check(void *ctx, const char *consent_id, const char *project_code);
+/* The same answer (an fv_vault_consent value: 0 = OK, consent usable for face processing in the
+ * project named by its code) for callers outside the vault: takes the handle's lock. */
+int fv_ledger_consent_status(fv_ledger *l, const char *consent_id, const char *project_code);
+/* Records that the server's liveness check (a blink or head turn across camera frames, before a
+ * face check-in) started (passed false) or passed, under consent_id (borrowed): audit entry
+ * "liveness.start" / "liveness.pass" on "consent:<row>". FV_ERR_STATE when the consent does not
+ * cover face processing in the project (unknown, withdrawn, face-free project) or the actor is
+ * not the kiosk, reception or an admin. */
+FV_NODISCARD fv_status fv_ledger_liveness_audit(fv_ledger *l, const fv_ledger_actor *who,
+                                                int64_t project, const char *consent_id,
+                                                bool passed);
 
 /* ---- one-time codes ------------------------------------------------------------------------- */
 
@@ -252,6 +263,14 @@ typedef struct fv_ledger_registration_result {
 FV_NODISCARD fv_status fv_ledger_register(fv_ledger *l, const fv_ledger_actor *who,
                                           const fv_ledger_registration_request *rq,
                                           fv_ledger_registration_result *res);
+/* The project's registrations the actor may see, newest first, as a JSON array of
+ * {id, agent, channel, channel_name, phone_mask, created, expires, expected_visit, status,
+ * refusal, outcome, visit, live}: an agent's own, a channel manager's channel's, all for
+ * reception, admin and auditor (others: FV_ERR_STATE). status "accepted", "refused" or NULL for
+ * both. Masked phones only, never names. Appends a "registrations.read" audit entry. */
+FV_NODISCARD fv_status fv_ledger_registrations_json(fv_ledger *l, const fv_ledger_actor *who,
+                                                    int64_t project, const char *status,
+                                                    fv_strbuf *out);
 
 /* ---- check-in -----------------------------------------------------------------------------------
  */
@@ -319,6 +338,14 @@ FV_NODISCARD fv_status fv_ledger_escort_confirm(fv_ledger *l, const fv_ledger_ac
 /* Settles first visits whose escort window passed without confirmation: channel_invalid with a
  * conflict each. *settled may be NULL. Called by the purge and the server's schedule. */
 FV_NODISCARD fv_status fv_ledger_settle(fv_ledger *l, const fv_ledger_actor *who, size_t *settled);
+
+/* The visits of one day ("YYYY-MM-DD", UTC+8; NULL: today) of the project, oldest first, as a
+ * JSON array of {visit, at, kind, matched_by, outcome, channel, channel_name, agent, agent_name,
+ * registration, phone_mask, escort, escort_deadline, conflict_open}: the outcome, channel and
+ * agent are the person's attribution; escort and escort_deadline only on a first visit; masked
+ * phones only. Reception, admin, auditor. Appends a "visits.read" audit entry. */
+FV_NODISCARD fv_status fv_ledger_visits_json(fv_ledger *l, const fv_ledger_actor *who,
+                                             int64_t project, const char *day, fv_strbuf *out);
 
 /* ---- conflicts and appeals ------------------------------------------------------------------- */
 

@@ -179,3 +179,11 @@ int fv_ledger_consent_check(void *ctx, const char *consent_id, const char *proje
     sqlite3_finalize(q);
     return ans;
 }
+
+int fv_ledger_consent_status(fv_ledger *l, const char *consent_id, const char *project_code) {
+    if (l == NULL || consent_id == NULL || project_code == NULL) return FV_VAULT_CONSENT_MISSING;
+    fv__ledger_lock(l);
+    int ans = fv_ledger_consent_check(l, consent_id, project_code);
+    fv__ledger_unlock(l);
+    return ans;
+}
