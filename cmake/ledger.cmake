@@ -2,6 +2,7 @@
 # conflicts, deals, one-time codes, rights, reports and the audit chain, in SQLite next to the
 # template vault. Included from CMakeLists.txt after cmake/vault.cmake (same libsodium/SQLite).
 target_sources(fairvisit_lib PRIVATE
+  src/ledger/admin_list.c
   src/ledger/audit.c
   src/ledger/checkin.c
   src/ledger/conflict.c
@@ -22,6 +23,7 @@ target_sources(fairvisit_lib PRIVATE
   src/ledger/report.c
   src/ledger/rights.c
   src/ledger/schema.c
+  src/ledger/selfservice.c
   src/ledger/users.c
   src/ledger/visits.c
 )
@@ -47,3 +49,7 @@ target_include_directories(test_ledger_report PRIVATE src/ledger)
 # The attribution rules as scenario tables against a real site (fake clock, captured one-time
 # codes, random unit vectors for faces): test_ledger_rules.
 fv_unit_test(test_ledger_rules tests/unit/vault_fixture.c)
+
+# Project/channel/agent lists and the self-service slip lookups behind the admin and /me
+# endpoints (admin_list.c, selfservice.c): test_ledger_admin.
+fv_unit_test(test_ledger_admin tests/unit/vault_fixture.c)

@@ -492,6 +492,50 @@ FV_NODISCARD fv_status fv_ledger_token_check(fv_ledger *l, const char *token, fv
 FV_NODISCARD fv_status fv_ledger_token_revoke(fv_ledger *l, const fv_ledger_actor *who,
                                               int64_t token_id);
 
+/* ---- lists for the server's admin pages (admin_list.c) ------------------------------------- */
+
+/* A project's settings as one JSON object appended to out: {"code", "name", "controller",
+ * "controller_contact", "face_free", "retention_days", "guardian_age", "protection_days",
+ * "deal_window_days", "escort_window_minutes", "notice_version" (null: none yet)}, and for
+ * ADMIN, AUDITOR and SYSTEM also the tuning numbers "match_threshold", "match_margin" (to 6
+ * significant digits), "otp_ttl_seconds", "otp_max_attempts", "otp_per_phone_per_hour". An AGENT,
+ * CHANNEL_MANAGER or VISITOR sees only the project they belong to (FV_ERR_NOT_FOUND for the
+ * others). */
+FV_NODISCARD fv_status fv_ledger_project_json(fv_ledger *l, const fv_ledger_actor *who,
+                                              int64_t project, fv_strbuf *out);
+/* The projects the actor may see, as a JSON array (ordered by code) of fv_ledger_project_json
+ * objects. */
+FV_NODISCARD fv_status fv_ledger_project_list_json(fv_ledger *l, const fv_ledger_actor *who,
+                                                   fv_strbuf *out);
+/* The project's channels as a JSON array [{"id", "kind", "name", "protection_days" (null: the
+ * project's), "commission" ("none", "percent", "fixed"), "commission_value", "agents" (count),
+ * "created"}] (ADMIN, RECEPTION, AUDITOR, SYSTEM). */
+FV_NODISCARD fv_status fv_ledger_channel_list_json(fv_ledger *l, const fv_ledger_actor *who,
+                                                   int64_t project, fv_strbuf *out);
+/* The project's agents as a JSON array [{"id", "channel_id", "channel", "name", "team",
+ * "protection_days" (null: the channel's), "created"}] (ADMIN, RECEPTION, AUDITOR, SYSTEM). */
+FV_NODISCARD fv_status fv_ledger_agent_list_json(fv_ledger *l, const fv_ledger_actor *who,
+                                                 int64_t project, fv_strbuf *out);
+
+/* ---- self-service lookups (selfservice.c) ------------------------------------------------- */
+
+/* Step one of the self-service login (§4.8): the person of slip code `slip` (borrowed). For a
+ * person without a phone *phone_needed is false and nothing is sent. For a person with a phone
+ * *phone_needed is true and, when `phone` (borrowed, may be NULL) is given, otp_id receives a
+ * code id: a real one-time code is sent (fv_ledger_otp_send, audited as the visitor) only when
+ * `phone` is the person's phone; for any other phone a decoy id is returned and nothing is sent,
+ * so the answer does not tell whether a phone belongs to a slip. FV_ERR_NOT_FOUND for an unknown
+ * slip (or a deleted person), FV_ERR_ARG for a malformed slip or phone, FV_ERR_LIMIT past the
+ * project's codes per phone and hour. otp_id is "" when no code id is returned. */
+FV_NODISCARD fv_status fv_ledger_slip_otp_send(fv_ledger *l, const char *slip, const char *phone,
+                                               bool *phone_needed, char otp_id[FV_LEDGER_ID_CHARS]);
+/* The person row (the VISITOR actor's id) of a 32-hex person id; FV_ERR_NOT_FOUND when unknown
+ * or deleted. */
+FV_NODISCARD fv_status fv_ledger_person_find(fv_ledger *l, const char *person, int64_t *row);
+/* The 32-hex person id of person row `row`; FV_ERR_NOT_FOUND when unknown or deleted. */
+FV_NODISCARD fv_status fv_ledger_person_id(fv_ledger *l, int64_t row,
+                                           char person[FV_LEDGER_ID_CHARS]);
+
 /* Text helpers: the masked form of a phone (borrowed); FV_ERR_ARG when not a mainland mobile. */
 FV_NODISCARD fv_status fv_ledger_phone_mask(const char *phone, char mask[FV_LEDGER_MASK_CHARS]);
 
