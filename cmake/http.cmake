@@ -6,6 +6,7 @@ pkg_check_modules(FV_GNUTLS REQUIRED IMPORTED_TARGET gnutls)
 
 target_sources(fairvisit_lib PRIVATE
   src/http/cert.c
+  src/http/liveness.c
   src/http/ratelimit.c
   src/http/routes_admin.c
   src/http/routes_agent.c
@@ -20,5 +21,10 @@ target_sources(fairvisit_lib PRIVATE
 )
 target_link_libraries(fairvisit_lib PUBLIC PkgConfig::FV_MHD PkgConfig::FV_GNUTLS)
 target_include_directories(fairvisit_lib PRIVATE src/http)
+# The liveness state machine of the kiosk's face path (liveness.c) on synthetic landmark frames,
+# and the eye aspect ratio of the development photos on the real models (test_http_liveness).
+fv_unit_test(test_http_liveness)
+target_include_directories(test_http_liveness PRIVATE src/http)
+target_compile_definitions(test_http_liveness PRIVATE FV_FACES_DIR_DEFAULT="${FV_FACES_DIR_DEFAULT}")
 # The web pages, embedded into the binary (cmake/web.cmake, docs/web.md).
 include(cmake/web.cmake)

@@ -124,6 +124,87 @@ void fv__http_limits_free(fv__http_limits *l);
 bool fv__http_limit_take(fv__http_limits *l, const char *key, double burst, double per_minute,
                          int64_t now_ms);
 
+/* Liveness checks (liveness.c): the cooperative step of PRODUCT.md §5 before a face check-in.
+ * A check is started under a consent record, bound to the project and to the user that started
+ * it, and asks for one action (a blink, or a head turn to the visitor's own left or right); the
+ * frames' faces are fed to it one by one. It passes when, with only one face in view and that
+ * face staying the same (its box and its embedding), a usable frontal frame is followed by the
+ * action and then by a usable frame again. The best frontal usable embedding is kept in
+ * sodium_malloc'd memory until the check is used, ends or expires (2 minutes), and wiped then.
+ * At most FV__LIVENESS_MAX checks are live at once. Threading: every call locks the table. */
+#define FV__LIVENESS_MAX        64
+#define FV__LIVENESS_TTL_MS     ((int64_t)2 * 60 * 1000)
+#define FV__LIVENESS_MAX_FRAMES 600
+
+typedef enum fv__liveness_challenge {
+    FV__LIVENESS_BLINK = 0,
+    FV__LIVENESS_TURN_LEFT = 1,  /* the visitor's own left: the nose moves to the image's right */
+    FV__LIVENESS_TURN_RIGHT = 2, /* the visitor's own right */
+    FV__LIVENESS_CHALLENGE_COUNT
+} fv__liveness_challenge;
+
+/* "blink", "turn_left", "turn_right". */
+const char *fv__liveness_challenge_name(fv__liveness_challenge ch);
+
+typedef enum fv__liveness_stage {
+    FV__LIVENESS_STAGE_START = 0,  /* waiting for a usable frontal frame (eyes open) */
+    FV__LIVENESS_STAGE_ACTION = 1, /* waiting for the blink or the turn */
+    FV__LIVENESS_STAGE_FINISH = 2, /* the action was seen; waiting for a usable frame again */
+    FV__LIVENESS_STAGE_PASSED = 3,
+} fv__liveness_stage;
+
+/* "start", "action", "finish", "passed". */
+const char *fv__liveness_stage_name(fv__liveness_stage st);
+
+/* What one frame told. */
+typedef struct fv__liveness_reply {
+    bool face;          /* a face was found */
+    bool usable;        /* the considered (largest) face passed every gate, anti-spoof included */
+    unsigned reasons;   /* its FV_FACE_REASON bits */
+    bool several_faces; /* another usable face of similar size: the check started over */
+    bool face_changed;  /* the face left or changed between frames: the check started over */
+    fv__liveness_stage stage;
+    fv__liveness_challenge challenge;
+    double progress; /* 0..1 */
+    int64_t expires_ms;
+} fv__liveness_reply;
+
+typedef struct fv__liveness_table fv__liveness_table;
+
+fv_status fv__liveness_new(fv__liveness_table **out);
+/* Wipes every live check and frees the table. NULL: no-op. */
+void fv__liveness_free(fv__liveness_table *t);
+/* Starts a check; id receives its 32-hex id. FV_ERR_LIMIT when FV__LIVENESS_MAX are live. */
+fv_status fv__liveness_start(fv__liveness_table *t, int64_t project, int64_t owner,
+                             const char *consent_id, fv__liveness_challenge ch, int64_t now_ms,
+                             char id[FV_LEDGER_ID_CHARS], int64_t *expires_ms);
+/* The project, consent id and stage of a live check of `owner`; FV_ERR_NOT_FOUND when unknown,
+ * expired or another user's. */
+fv_status fv__liveness_info(fv__liveness_table *t, const char *id, int64_t owner, int64_t now_ms,
+                            int64_t *project, char consent_id[FV_LEDGER_ID_CHARS],
+                            fv__liveness_stage *stage);
+/* Feeds one frame's faces (largest first, as fv_face_analyze lists them; borrowed).
+ * FV_ERR_NOT_FOUND as above; FV_ERR_LIMIT after FV__LIVENESS_MAX_FRAMES frames (the check ends). */
+fv_status fv__liveness_frame(fv__liveness_table *t, const char *id, int64_t owner,
+                             const fv_face *faces, int count, int64_t now_ms,
+                             fv__liveness_reply *out);
+/* Copies a passed check's embedding (FV_FACE_EMBEDDING_DIM floats, into caller memory it must
+ * wipe) and its consent id. FV_ERR_NOT_FOUND as above or when of another project; FV_ERR_STATE
+ * when it has not passed. The check stays live (see fv__liveness_end). */
+fv_status fv__liveness_embedding(fv__liveness_table *t, const char *id, int64_t owner,
+                                 int64_t project, int64_t now_ms, float *embedding,
+                                 char consent_id[FV_LEDGER_ID_CHARS]);
+/* Ends a check, wiping its embedding. Unknown ids are ignored. */
+void fv__liveness_end(fv__liveness_table *t, const char *id);
+/* Eye aspect ratio of a face's 68 landmarks 36-41 and 42-47, both eyes averaged (open eyes
+ * 0.15-0.48 with the landmark model; a blink drops it well below the person's own level). */
+float fv__liveness_eye_ratio(const fv_face *f);
+
+/* The server's table, created on first use (NULL when out of memory); freed by fv_http_stop
+ * through fv__http_liveness_release. */
+fv__liveness_table *fv__http_liveness(fv_http_server *s);
+void fv__http_liveness_release(fv_http_server *s);
+
 struct fv_http_server {
     fv_http_options opt;
     char *site_dir;
@@ -143,6 +224,7 @@ struct fv_http_server {
     pthread_mutex_t log_mu;
     char *cert_pem, *key_pem;
     uint8_t hash_key[32]; /* keys rate-limit/log hashes of logins and phones (random per run) */
+    fv__liveness_table *liveness; /* liveness checks (liveness.c), created on first use */
 };
 
 /* server.c: response helpers */

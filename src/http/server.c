@@ -615,6 +615,7 @@ void fv_http_stop(fv_http_server *s) {
         pthread_mutex_unlock(&s->stop_mu);
         pthread_join(s->purge_thread, NULL);
     }
+    fv__http_liveness_release(s); /* wipes the templates of live liveness checks */
     fv_face_engine_close(s->face);
     fv_ledger_close(s->ledger);
     fv__http_sessions_free(s->sessions);
