@@ -35,7 +35,8 @@ check "init: ledger.db exists" test -s "$site/ledger.db"
 check "init: the vault exists" test -d "$site/vault"
 check "init: the folder is 700" test "$(stat -c %a "$site")" = 700
 check "init says where" grep -q "site created in $site" "$tmp/out"
-check "init says logins come with the server" grep -q "^logins: none yet" "$tmp/out"
+check "init prints the admin login with a password" grep -Eq "^  admin +admin +password [A-Za-z0-9]{16}$" "$tmp/out"
+check "init names the TLS certificate" grep -q "^TLS certificate: .*/tls/cert.pem" "$tmp/out"
 check "init prints nothing on stderr" test ! -s "$tmp/err"
 
 before="$(fingerprint "$site")"
@@ -58,12 +59,12 @@ check "init refuses a file as the site" test $? -eq 1
 "$bin" init --site "$tmp/j" --json >"$tmp/out" 2>"$tmp/err"
 check "init --json exits 0" test $? -eq 0
 check "init --json prints one line" test "$(wc -l <"$tmp/out")" -eq 1
-check "init --json names the site and no demo" grep -q "^{\"site\": \"$tmp/j\", \"created\": \[\"ledger.key\", \"ledger.db\", \"vault\"\], \"demo\": null, \"logins\": \[\]" "$tmp/out"
+check "init --json names the site, no demo, and the admin login" grep -Eq "^\{\"site\": \"$tmp/j\", \"created\": \[\"ledger.key\", \"ledger.db\", \"vault\", \"tls\"\], \"demo\": null, \"logins\": \[\{\"login\": \"admin\", \"role\": \"admin\", \"password\": \"[A-Za-z0-9]{16}\"\}\]" "$tmp/out"
 
 # ---- verify -----------------------------------------------------------------------------------
 "$bin" audit verify --site "$site" >"$tmp/out" 2>"$tmp/err"
 check "verify of a fresh site exits 0" test $? -eq 0
-check "fresh site: 0 entries" grep -qx "audit chain verifies: 0 entries, head 0\{64\}" "$tmp/out"
+check "fresh site: 1 entry (the admin login's creation)" grep -Eqx "audit chain verifies: 1 entries, head [0-9a-f]{64}" "$tmp/out"
 
 demo="$tmp/demo"
 "$bin" init --site "$demo" --demo >"$tmp/dout" 2>"$tmp/derr"
