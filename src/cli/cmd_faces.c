@@ -119,8 +119,8 @@ static void face_json(fv_strbuf *b, const fv_face *f, int with_embedding) {
 
 static void face_text(fv_strbuf *b, int i, const fv_face *f) {
     fv_sb_printf(b, "  face %d: box %.0f,%.0f-%.0f,%.0f score %.3f liveness %.3f %s", i, f->box[0],
-              f->box[1], f->box[2], f->box[3], f->score, f->liveness,
-              f->usable ? "usable" : "not usable:");
+                 f->box[1], f->box[2], f->box[3], f->score, f->liveness,
+                 f->usable ? "usable" : "not usable:");
     for (int bit = 0; bit < FV_FACE_REASON_COUNT; bit++)
         if (f->reasons & (1u << bit)) fv_sb_printf(b, " %s", fv_face_reason_code(bit));
     fv_sb_printf(b, "\n");
@@ -129,7 +129,7 @@ static void face_text(fv_strbuf *b, int i, const fv_face *f) {
 typedef struct job {
     const faces_args *a;
     fv_strbuf *out; /* one per file */
-    int *failed; /* one per file */
+    int *failed;    /* one per file */
     int next;
     pthread_mutex_t mu;
     const char *open_error;
