@@ -5,11 +5,12 @@
  * Every change is an admin's; projects (and their current notice) may also be read by the other
  * staff roles and kiosks, who get them without the tuning numbers (face threshold, one-time code
  * limits) and, for agents and channel managers, only their own project (the ledger decides,
- * admin_list.c). Texts from a body are copied into the ledger's fixed buffers only when they fit:
- * a text that is too long is refused, never cut. Integers are range-checked before they become
- * ints. Disabling a user or changing a password drops the user's sessions at once; an API token
- * is checked on every request, so revoking one takes effect at once.
- * Threading: handlers run on connection threads; the ledger serialises itself.
+ * admin_list.c). Reception also reads the agent list (to name the agent who escorts a visitor).
+ * Texts from a body are copied into the ledger's fixed buffers only when they fit: a text that is
+ * too long is refused, never cut. Integers are range-checked before they become ints. Disabling a
+ * user or changing a password drops the user's sessions at once; an API token is checked on every
+ * request, so revoking one takes effect at once. Threading: handlers run on connection threads; the
+ * ledger serialises itself.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -504,7 +505,7 @@ const fv__http_route fv__http_routes_admin[] = {
     {FV__HTTP_PUT, "/api/v1/projects/:code", ADMIN_ONLY, update_project, 0},
     {FV__HTTP_GET, "/api/v1/projects/:code/channels", ADMIN_ONLY, list_channels, 0},
     {FV__HTTP_POST, "/api/v1/projects/:code/channels", ADMIN_ONLY, create_channel, 0},
-    {FV__HTTP_GET, "/api/v1/projects/:code/agents", ADMIN_ONLY, list_agents, 0},
+    {FV__HTTP_GET, "/api/v1/projects/:code/agents", ROLE(ADMIN) | ROLE(RECEPTION), list_agents, 0},
     {FV__HTTP_POST, "/api/v1/channels/:id/agents", ADMIN_ONLY, create_agent, 0},
     {FV__HTTP_GET, "/api/v1/projects/:code/notices", NOTICE_READERS, current_notice, 0},
     {FV__HTTP_POST, "/api/v1/projects/:code/notices", ADMIN_ONLY, publish_notice, NOTICE_MAX_BODY},
