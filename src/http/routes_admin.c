@@ -9,8 +9,8 @@
  * Texts from a body are copied into the ledger's fixed buffers only when they fit: a text that is
  * too long is refused, never cut. Integers are range-checked before they become ints. Disabling a
  * user or changing a password drops the user's sessions at once; an API token is checked on every
- * request, so revoking one takes effect at once. Threading: handlers run on connection threads; the
- * ledger serialises itself.
+ * request, so revoking one takes effect at once.
+ * Threading: handlers run on connection threads; the ledger serialises itself.
  */
 #include <limits.h>
 #include <stdio.h>
