@@ -5,9 +5,10 @@
  * when their attribution is channel_valid and the deal is signed inside the deal window (first
  * visit + deal_window_days); otherwise to natural. Every buyer with a visit in the project is
  * checked: one whose first visit came before the channel's registration flags the deal and opens
- * a conflict (buyer_visited_before_registration). Commission follows the channel's rule: basis
- * points of the amount, or a fixed sum; natural deals owe none.
- * Threading: public calls lock the handle.
+ * a conflict (buyer_visited_before_registration), unless a review already overturned a conflict
+ * about that person and that registration in the registration's favour (it was weighed then).
+ * Commission follows the channel's rule: basis points of the amount, or a fixed sum; natural deals
+ * owe none. Threading: public calls lock the handle.
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,12 +83,21 @@ static fv_status record_deal(fv_ledger *l, const fv_ledger_actor *who,
     }
     size_t flagged_buyer = 0;
     if (reg != 0)
-        for (size_t i = 0; i < nb; i++)
-            if (b[i].person != 0 && b[i].first_at < reg_created) {
-                res->flagged = true;
-                flagged_buyer = i;
-                break;
-            }
+        for (size_t i = 0; i < nb; i++) {
+            if (b[i].person == 0 || b[i].first_at >= reg_created) continue;
+            /* A person whose earlier visit a review already weighed against this registration
+             * (a conflict about them and it, overturned in its favour) is not flagged again. */
+            int64_t reviewed = 0;
+            if (fv__ledger_query_i64(l,
+                                     "SELECT COUNT(*) FROM conflict WHERE person_id = ? AND"
+                                     " registration_id = ? AND verdict = 'overturn'",
+                                     &reviewed, 2, b[i].person, reg) == FV_OK &&
+                reviewed > 0)
+                continue;
+            res->flagged = true;
+            flagged_buyer = i;
+            break;
+        }
     if (res->channel != natural) {
         char kind[16] = "";
         int64_t value = 0;
