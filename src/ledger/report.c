@@ -121,12 +121,16 @@ static fv_status parse_period(fv_ledger *l, const char *from, const char *to, pe
     return FV_OK;
 }
 
-static fv_status may_read(fv_ledger *l, const fv_ledger_actor *who) {
+/* Figures (counts, sums, channel and agent names): admin, auditor and reception (the office runs
+ * on them); the impact assessment: admin and auditor. */
+static fv_status may_read(fv_ledger *l, const fv_ledger_actor *who, bool impact) {
     if (who == NULL) return fv__ledger_fail(l, FV_ERR_ARG, "no actor given");
     if (who->role == FV_LEDGER_ROLE_ADMIN || who->role == FV_LEDGER_ROLE_AUDITOR ||
-        who->role == FV_LEDGER_ROLE_SYSTEM)
+        who->role == FV_LEDGER_ROLE_SYSTEM || (!impact && who->role == FV_LEDGER_ROLE_RECEPTION))
         return FV_OK;
-    return fv__ledger_fail(l, FV_ERR_STATE, "this role may not read reports (admin, auditor)");
+    return fv__ledger_fail(l, FV_ERR_STATE,
+                           impact ? "this role may not read the impact assessment (admin, auditor)"
+                                  : "this role may not read reports (admin, auditor, reception)");
 }
 
 /* "2025-03-10T14:05:00+08:00" of a time. */
@@ -422,7 +426,7 @@ static fv_status report(fv_ledger *l, const fv_ledger_actor *who, int64_t projec
     fv_strbuf tmp = {0};
     period p;
     fv_ledger_project_settings ps;
-    fv_status st = may_read(l, who);
+    fv_status st = may_read(l, who, false);
     if (st == FV_OK && out == NULL) st = fv__ledger_fail(l, FV_ERR_ARG, "no output buffer");
     if (st == FV_OK) st = parse_period(l, from, to, &p);
     if (st == FV_OK) st = snapshot_begin(l);
@@ -700,7 +704,7 @@ fv_status fv_ledger_report_impact(fv_ledger *l, const fv_ledger_actor *who, int6
     fv_strbuf tmp = {0};
     fv_ledger_project_settings ps;
     impact_counts c;
-    fv_status st = may_read(l, who);
+    fv_status st = may_read(l, who, true);
     if (st == FV_OK && out == NULL) st = fv__ledger_fail(l, FV_ERR_ARG, "no output buffer");
     if (st == FV_OK) st = snapshot_begin(l);
     if (st == FV_OK) {

@@ -436,17 +436,23 @@ static void test_bad_arguments(void) {
     CHECK_STR_CONTAINS(fv_ledger_errmsg(L), "from is after to");
     CHECK_INT_EQ(fv_ledger_report_json(L, &ADMIN, project + 1000, NULL, NULL, &b),
                  FV_ERR_NOT_FOUND);
-    static const fv_ledger_role REFUSED[] = {FV_LEDGER_ROLE_RECEPTION, FV_LEDGER_ROLE_AGENT,
-                                             FV_LEDGER_ROLE_CHANNEL_MANAGER, FV_LEDGER_ROLE_KIOSK,
-                                             FV_LEDGER_ROLE_VISITOR};
+    static const fv_ledger_role REFUSED[] = {FV_LEDGER_ROLE_AGENT, FV_LEDGER_ROLE_CHANNEL_MANAGER,
+                                             FV_LEDGER_ROLE_KIOSK, FV_LEDGER_ROLE_VISITOR};
     for (size_t i = 0; i < sizeof REFUSED / sizeof REFUSED[0]; i++) {
         fv_ledger_actor who = {REFUSED[i], agent_a};
         CHECK_INT_EQ(fv_ledger_report_json(L, &who, project, NULL, NULL, &b), FV_ERR_STATE);
         CHECK_INT_EQ(fv_ledger_report_csv(L, &who, project, NULL, NULL, &b), FV_ERR_STATE);
         CHECK_INT_EQ(fv_ledger_report_impact(L, &who, project, &b), FV_ERR_STATE);
     }
+    /* Reception reads the figures but not the impact assessment. */
+    CHECK_INT_EQ(fv_ledger_report_impact(L, &RECEPTION, project, &b), FV_ERR_STATE);
     CHECK_INT_EQ(b.len, 0); /* failures append nothing */
     CHECK_INT_EQ(report_reads(), reads);
+    CHECK_INT_EQ(fv_ledger_report_json(L, &RECEPTION, project, NULL, NULL, &b), FV_OK);
+    reads++;
+    CHECK_INT_EQ(report_reads(), reads);
+    b.len = 0;
+    if (b.s != NULL) b.s[0] = '\0';
     fv_ledger_actor auditor = {FV_LEDGER_ROLE_AUDITOR, 9};
     CHECK_INT_EQ(fv_ledger_report_csv(L, &auditor, project, "2025-03-01", "2025-03-01", &b), FV_OK);
     CHECK_INT_EQ(report_reads(), reads + 1);
