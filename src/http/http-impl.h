@@ -172,8 +172,11 @@ typedef struct fv__liveness_reply {
 typedef struct fv__liveness_table fv__liveness_table;
 
 fv_status fv__liveness_new(fv__liveness_table **out);
-/* Wipes every live check and frees the table. NULL: no-op. */
+/* Wipes every live check, stops the sweeper and frees the table. NULL: no-op. */
 void fv__liveness_free(fv__liveness_table *t);
+/* Starts a thread that wipes checks as they expire on the system clock (fv__http_now), even
+ * when no call comes; the server's table has one (tests that move time do not). */
+fv_status fv__liveness_sweep_start(fv__liveness_table *t);
 /* Starts a check; id receives its 32-hex id. FV_ERR_LIMIT when FV__LIVENESS_MAX are live. */
 fv_status fv__liveness_start(fv__liveness_table *t, int64_t project, int64_t owner,
                              const char *consent_id, fv__liveness_challenge ch, int64_t now_ms,
@@ -200,8 +203,8 @@ void fv__liveness_end(fv__liveness_table *t, const char *id);
  * 0.15-0.48 with the landmark model; a blink drops it well below the person's own level). */
 float fv__liveness_eye_ratio(const fv_face *f);
 
-/* The server's table, created on first use (NULL when out of memory); freed by fv_http_stop
- * through fv__http_liveness_release. */
+/* The server's table with its sweeper, created on first use (NULL when out of memory); freed by
+ * fv_http_stop through fv__http_liveness_release. */
 fv__liveness_table *fv__http_liveness(fv_http_server *s);
 void fv__http_liveness_release(fv_http_server *s);
 

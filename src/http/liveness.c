@@ -25,13 +25,17 @@
  * The embedding kept is the most frontal usable one, in one sodium_malloc'd block for the table,
  * wiped when its check starts over, ends, expires or the table is freed. Ids are 128-bit random
  * and a check answers only to the user who started it.
+ * Expiry is checked by every call (with the caller's clock, so tests can move time) and, in the
+ * server, by a sweeper thread on the system clock that wipes a check when it expires even if no
+ * request comes.
  * Threading: every call takes the table's mutex; fv__http_liveness creates a server's table once
- * under a process-wide mutex.
+ * under a process-wide mutex, with its sweeper.
  */
 #include <math.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
+#include <time.h>
 
 #include "fairvisit/alloc.h"
 #include "http-impl.h"
@@ -65,7 +69,13 @@ struct fv__liveness_table {
     pthread_mutex_t mu;
     entry e[FV__LIVENESS_MAX];
     float *emb; /* sodium_malloc: FV__LIVENESS_MAX x FV_FACE_EMBEDDING_DIM */
+    /* the sweeper (fv__liveness_sweep_start): wipes checks when they expire, calls or not */
+    pthread_cond_t cv;
+    pthread_t sweeper;
+    bool sweeping, stop;
 };
+
+static void sweep_stop(fv__liveness_table *t);
 
 #define EMB_BYTES (sizeof(float) * FV_FACE_EMBEDDING_DIM)
 
@@ -100,14 +110,22 @@ fv_status fv__liveness_new(fv__liveness_table **out) {
         fv_free(t);
         return FV_ERR_INTERNAL;
     }
+    if (pthread_cond_init(&t->cv, NULL) != 0) {
+        pthread_mutex_destroy(&t->mu);
+        sodium_free(t->emb);
+        fv_free(t);
+        return FV_ERR_INTERNAL;
+    }
     *out = t;
     return FV_OK;
 }
 
 void fv__liveness_free(fv__liveness_table *t) {
     if (t == NULL) return;
+    sweep_stop(t);
     sodium_free(t->emb); /* wipes */
     fv_wipe(t->e, sizeof t->e);
+    pthread_cond_destroy(&t->cv);
     pthread_mutex_destroy(&t->mu);
     fv_free(t);
 }
@@ -130,6 +148,48 @@ static void drop(fv__liveness_table *t, entry *e) {
 static void expire(fv__liveness_table *t, int64_t now) {
     for (int i = 0; i < FV__LIVENESS_MAX; i++)
         if (t->e[i].used && now >= t->e[i].expires) drop(t, &t->e[i]);
+}
+
+/* The sweeper: sleeps until the next check expires (at most a minute), then wipes what expired,
+ * on the system clock (fv__http_now), so a template never outlives its check by more than a
+ * moment even when no request comes. */
+static void *sweep_loop(void *arg) {
+    fv__liveness_table *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop) {
+        int64_t now = fv__http_now(), next = now + 60 * 1000;
+        expire(t, now);
+        for (int i = 0; i < FV__LIVENESS_MAX; i++)
+            if (t->e[i].used && t->e[i].expires < next) next = t->e[i].expires;
+        struct timespec until = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
+        (void)pthread_cond_timedwait(&t->cv, &t->mu, &until);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+fv_status fv__liveness_sweep_start(fv__liveness_table *t) {
+    pthread_mutex_lock(&t->mu);
+    fv_status st = FV_OK;
+    if (!t->sweeping) {
+        t->stop = false;
+        if (pthread_create(&t->sweeper, NULL, sweep_loop, t) == 0)
+            t->sweeping = true;
+        else
+            st = FV_ERR_INTERNAL;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return st;
+}
+
+static void sweep_stop(fv__liveness_table *t) {
+    pthread_mutex_lock(&t->mu);
+    bool running = t->sweeping;
+    t->stop = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    if (running) pthread_join(t->sweeper, NULL);
+    t->sweeping = false;
 }
 
 static entry *find(fv__liveness_table *t, const char *id, int64_t owner, int64_t now) {
@@ -170,6 +230,7 @@ fv_status fv__liveness_start(fv__liveness_table *t, int64_t project, int64_t own
         restart(t, e);
         memcpy(id, e->id, sizeof e->id);
         if (expires_ms != NULL) *expires_ms = e->expires;
+        pthread_cond_broadcast(&t->cv); /* the sweeper's next wake-up may be this one's */
         st = FV_OK;
     }
     pthread_mutex_unlock(&t->mu);
@@ -350,7 +411,11 @@ static pthread_mutex_t g_create_mu = PTHREAD_MUTEX_INITIALIZER;
 
 fv__liveness_table *fv__http_liveness(fv_http_server *s) {
     pthread_mutex_lock(&g_create_mu);
-    if (s->liveness == NULL && fv__liveness_new(&s->liveness) != FV_OK) s->liveness = NULL;
+    if (s->liveness == NULL && fv__liveness_new(&s->liveness) == FV_OK &&
+        fv__liveness_sweep_start(s->liveness) != FV_OK) {
+        fv__liveness_free(s->liveness);
+        s->liveness = NULL;
+    }
     fv__liveness_table *t = s->liveness;
     pthread_mutex_unlock(&g_create_mu);
     return t;

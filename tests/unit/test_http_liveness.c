@@ -11,12 +11,16 @@
  * photo shown again and again stays at the action stage, eyes narrowed by a quarter are no blink,
  * and the photo's own landmarks with the eyes pulled shut, then open again, pass.
  *
- * Threading: single-threaded.
+ * The sweeper thread (server tables) wipes a check when it expires on the system clock, with no
+ * call coming, and stops with the table.
+ * Threading: single-threaded but for the sweeper of test_sweeper.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -411,6 +415,29 @@ static void test_too_many_frames(void) {
     CHECK_INT_EQ(fv__liveness_info(T, id, 42, T0 + 3, NULL, NULL, NULL), FV_ERR_NOT_FOUND);
 }
 
+static void test_sweeper(void) {
+    fv__liveness_table *s = NULL;
+    CHECK_INT_EQ(fv__liveness_new(&s), FV_OK);
+    CHECK_INT_EQ(fv__liveness_sweep_start(s), FV_OK);
+    CHECK_INT_EQ(fv__liveness_sweep_start(s), FV_OK); /* once is enough; twice is harmless */
+    int64_t now = fv__http_now(), past = now - FV__LIVENESS_TTL_MS;
+    char soon[FV_LEDGER_ID_CHARS], later[FV_LEDGER_ID_CHARS];
+    CHECK_INT_EQ(fv__liveness_start(s, 7, 42, CONSENT, FV__LIVENESS_BLINK, past + 150, soon, NULL),
+                 FV_OK);
+    CHECK_INT_EQ(fv__liveness_start(s, 7, 42, CONSENT, FV__LIVENESS_BLINK, now, later, NULL),
+                 FV_OK);
+    fv_face f = make(OPEN);
+    fv__liveness_reply rep;
+    CHECK_INT_EQ(fv__liveness_frame(s, soon, 42, &f, 1, past + 160, &rep), FV_OK);
+    CHECK_INT_EQ(rep.stage, FV__LIVENESS_STAGE_ACTION); /* a template is held */
+    struct timespec nap = {0, 600 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+    /* asked with a clock at which both would still be live: the sweeper took the expired one */
+    CHECK_INT_EQ(fv__liveness_info(s, soon, 42, past + 200, NULL, NULL, NULL), FV_ERR_NOT_FOUND);
+    CHECK_INT_EQ(fv__liveness_info(s, later, 42, past + 200, NULL, NULL, NULL), FV_OK);
+    fv__liveness_free(s); /* stops the sweeper with a check still live */
+}
+
 static void test_names(void) {
     CHECK(strcmp(fv__liveness_challenge_name(FV__LIVENESS_BLINK), "blink") == 0);
     CHECK(strcmp(fv__liveness_challenge_name(FV__LIVENESS_TURN_LEFT), "turn_left") == 0);
@@ -514,6 +541,7 @@ int main(void) {
     RUN(test_expiry_and_owner);
     RUN(test_table_full);
     RUN(test_too_many_frames);
+    RUN(test_sweeper);
     RUN(test_real_photos);
     fv__liveness_free(T);
     return check_summary();
