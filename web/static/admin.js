@@ -103,7 +103,7 @@
   function renderChannels() {
     const cb = fv.clear($("channels-body"));
     for (const c of S.channels) cb.appendChild(el("tr", { "data-testid": "channel-row", dataset: { channelId: c.id } },
-      el("td", { text: c.id }), el("td", { text: fv.word(c.kind) }), el("td", { text: c.name }),
+      el("td", { text: c.id }), el("td", { text: fv.word(c.kind) }), el("td", { text: fv.channelName(c.name) }),
       el("td", { text: c.protection_days === null ? fv.t("admin.default") : c.protection_days }),
       el("td", { text: commissionText(c) }), el("td", { class: "num", text: c.agents })));
     const ab = fv.clear($("agents-body"));

@@ -125,10 +125,9 @@
     for (const r of S.regs) {
       list.appendChild(el("div", { class: "reg-item", "data-testid": "reg-item", dataset: { regId: r.id, status: r.status || "", outcome: r.outcome || "" } },
         el("div", { class: "top" }, el("span", { class: "mono", text: r.phone_mask }), statusBadge(r)),
-        el("div", { class: "hint", text: fv.t("agent.reg_line", {
-          created: fv.fmtDateTime(r.created),
-          until: r.status === "accepted" ? fv.fmtDateTime(r.expires) : "—",
-        }) }),
+        el("div", { class: "hint", text: r.status === "accepted"
+          ? fv.t("agent.reg_line", { created: fv.fmtDateTime(r.created), until: fv.fmtDateTime(r.expires) })
+          : fv.t("agent.reg_line_refused", { created: fv.fmtDateTime(r.created) }) }),
         r.refusal ? el("div", { class: "hint", text: fv.word(r.refusal) }) : ""));
     }
   }
@@ -146,12 +145,12 @@
   $("reg-refresh").addEventListener("click", () => { loadRegs(); loadConflicts(); });
 
   // ---- decisions and appeals ------------------------------------------------------------------------
-  async function loadConflicts() {
+  async function loadConflicts(keepMsg) {
     if (!S.code) return;
     try {
       S.conflicts = fv.list(await fv.api("GET", fv.API.conflicts(S.code)), "conflicts");
       renderConflicts();
-      fv.say("appeal-msg", "");
+      if (keepMsg !== true) fv.say("appeal-msg", "");
     } catch (e) {
       fv.say("appeal-msg", fv.errorText(e), "error");
     }
@@ -185,7 +184,7 @@
       try {
         await fv.api("POST", fv.API.appeal(c.id), { reason });
         fv.say("appeal-msg", fv.t("agent.appeal_done", { id: c.id }), "ok");
-        loadConflicts();
+        loadConflicts(true);
       } catch (e) {
         fv.say(msg, fv.errorText(e), "error");
       }

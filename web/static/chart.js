@@ -12,7 +12,7 @@
 (function () {
   "use strict";
   const NS = "http://www.w3.org/2000/svg";
-  const W = 760, H = 280, M = { top: 16, right: 12, bottom: 46, left: 48 };
+  const W = 600, H = 260, M = { top: 14, right: 10, bottom: 40, left: 44 };
 
   function s(tag, attrs, text) {
     const n = document.createElementNS(NS, tag);
@@ -52,7 +52,7 @@
   const formatTick = (v) => (Math.abs(v) >= 10000 ? (v / 1000).toFixed(0) + "k" : String(Math.round(v * 100) / 100));
 
   function xLabels(svg, cats, xOf, band) {
-    const every = Math.max(1, Math.ceil(cats.length / Math.floor((W - M.left - M.right) / 56)));
+    const every = Math.max(1, Math.ceil(cats.length / Math.floor((W - M.left - M.right) / 48)));
     cats.forEach((c, i) => {
       if (i % every !== 0) return;
       const label = String(c).length > 12 ? String(c).slice(0, 11) + "…" : String(c);

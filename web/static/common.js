@@ -170,6 +170,9 @@
   fv.word = (w) => (w === null || w === undefined || w === "" ? "" :
     (DICT["w." + w] ? fv.t("w." + w) : String(w)));
 
+  // A channel's name as shown: the project's built-in natural channel in the page's language.
+  fv.channelName = (n) => (n === "natural" ? fv.word("natural") : n || "");
+
   // ---- the API client ---------------------------------------------------------------------------
   let csrf = "";
   fv.user = null;
@@ -281,6 +284,9 @@
     const logout = fv.$("logout");
     const form = buildLogin(loginSection, roles);
     let ready = false;
+    document.addEventListener("fv:lang", () => {
+      if (who && fv.user) who.textContent = fv.user.login + " · " + fv.roleName(fv.user.role);
+    });
 
     function enter(data) {
       fv.user = data.user;
@@ -367,7 +373,7 @@
     const pick = projects.some((p) => p.code === want) ? want : projects.length ? projects[0].code : "";
     sel.value = pick;
     const wrap = sel.closest(".project-pick");
-    if (wrap) wrap.hidden = projects.length === 0;
+    if (wrap) wrap.hidden = projects.length < 2; // one project: nothing to choose
     fv.project = pick;
     sel.onchange = () => {
       fv.project = sel.value;
@@ -411,7 +417,7 @@
     if (!obj || typeof obj !== "object") { dl.appendChild(fv.el("dd", { text: obj === undefined ? "" : String(obj) })); return dl; }
     for (const k of Object.keys(obj)) {
       let v = obj[k];
-      if (typeof v === "number" && /(^at$|_at$|_ms$|^created$|^decided$|^signed$|^visited$|^registered$|^expires)/.test(k) && v > 1e11) v = fv.fmtDateTime(v);
+      if (typeof v === "number" && v > 1e12 && /(^|_)(at|created|expires|deadline|signed|decided|since|ms)$/.test(k)) v = fv.fmtDateTime(v);
       else if (v && typeof v === "object") v = JSON.stringify(v);
       dl.appendChild(fv.el("dt", { text: DICT["f." + k] ? fv.t("f." + k) : k }));
       dl.appendChild(fv.el("dd", { text: v === null ? "—" : String(v) }));

@@ -63,6 +63,7 @@
     fv.say("phone-msg", "");
     fv.say("consent-msg", "");
     fv.clear($("visit-qr"));
+    $("visit-qr-token").textContent = "";
     $("slip-code").textContent = "";
     $("result-kind").textContent = "";
     clearTimeout(S.resultTimer);
@@ -306,7 +307,8 @@
   function renderPhoneIntro() {
     const face = S.mode === "face";
     $("phone-heading").textContent = fv.t(face ? "kiosk.phone_optional_heading" : "kiosk.phone_heading");
-    $("phone-intro").textContent = fv.t(face ? "kiosk.phone_optional_intro" : "kiosk.phone_intro");
+    const free = !!(S.project && S.project.face_free);
+    $("phone-intro").textContent = fv.t(face ? "kiosk.phone_optional_intro" : free ? "kiosk.phone_intro_free" : "kiosk.phone_intro");
     $("phone-checkin").textContent = fv.t("kiosk.checkin");
   }
 
@@ -393,6 +395,7 @@
     $("slip-code").textContent = r.slip || "";
     $("slip-where").textContent = fv.t("kiosk.slip_where", { url: location.origin + "/me" });
     fv.clear($("visit-qr"));
+    $("visit-qr-token").textContent = r.qr || "";
     if (r.qr) {
       const svg = FVQR.svg(r.qr, { scale: 7, label: fv.t("kiosk.qr_label") });
       svg.id = "visit-qr-svg";

@@ -78,7 +78,7 @@
     sum.appendChild(li(d.template && d.template.held
       ? fv.t("me.s_template", { date: fv.fmtDate(d.template.expires_by) }) : fv.t("me.s_no_template")));
     sum.appendChild(li(fv.t("me.s_visits", { n: visits.length })));
-    if (d.attribution) sum.appendChild(li(fv.t("me.s_attribution", { channel: d.attribution.channel, outcome: fv.word(d.attribution.outcome) })));
+    if (d.attribution) sum.appendChild(li(fv.t("me.s_attribution", { channel: fv.channelName(d.attribution.channel), outcome: fv.word(d.attribution.outcome) })));
     sum.appendChild(li(active.length ? fv.t("me.s_consent_active", { n: active.length }) : fv.t("me.s_consent_none")));
     sum.appendChild(li(fv.t("me.s_regs", { n: (d.registrations || []).length })));
     if ((d.deals || []).length) sum.appendChild(li(fv.t("me.s_deals", { n: d.deals.length })));
@@ -86,8 +86,11 @@
     const det = fv.clear($("me-details"));
     det.appendChild(el("h2", { i18n: "me.details_heading" }));
     det.appendChild(el("h3", { i18n: "me.visits" }));
-    det.appendChild(visits.length ? el("ul", { class: "plain" }, visits.map((v) => li(fv.t("me.visit_line", {
-      when: fv.fmtDateTime(v.at), kind: fv.word(v.kind), by: fv.word(v.matched_by) }) + (v.template_stored ? " · " + fv.t("me.template_made") : ""))))
+    det.appendChild(visits.length ? el("ul", { class: "plain" }, visits.map((v) => li(
+      (v.matched_by && v.matched_by !== "none"
+        ? fv.t("me.visit_line", { when: fv.fmtDateTime(v.at), kind: fv.word(v.kind), by: fv.word(v.matched_by) })
+        : fv.t("me.visit_line_new", { when: fv.fmtDateTime(v.at), kind: fv.word(v.kind) })) +
+      (v.template_stored ? " · " + fv.t("me.template_made") : ""))))
       : el("p", { class: "empty", i18n: "me.none" }));
     det.appendChild(el("h3", { i18n: "me.consents" }));
     det.appendChild((d.consents || []).length ? el("ul", { class: "plain" }, d.consents.map((c) => li(fv.t("me.consent_line", {
@@ -96,12 +99,12 @@
       : el("p", { class: "empty", i18n: "me.none" }));
     det.appendChild(el("h3", { i18n: "me.regs" }));
     det.appendChild((d.registrations || []).length ? el("ul", { class: "plain" }, d.registrations.map((r) => li(fv.t("me.reg_line", {
-      channel: r.channel, when: fv.fmtDateTime(r.created), status: fv.word(r.status) }) + (r.refusal ? " (" + fv.word(r.refusal) + ")" : ""))))
+      channel: fv.channelName(r.channel), when: fv.fmtDateTime(r.created), status: fv.word(r.status) }) + (r.refusal ? " (" + fv.word(r.refusal) + ")" : ""))))
       : el("p", { class: "empty", i18n: "me.none" }));
     if ((d.deals || []).length) {
       det.appendChild(el("h3", { i18n: "me.deals" }));
       det.appendChild(el("ul", { class: "plain" }, d.deals.map((x) => li(fv.t("me.deal_line", {
-        when: fv.fmtDate(x.signed), role: fv.word(x.role), channel: x.channel })))));
+        when: fv.fmtDate(x.signed), role: fv.word(x.role), channel: fv.channelName(x.channel) })))));
     }
     det.appendChild(el("p", { class: "hint", i18n: "me.contact_hint" }));
     $("me-withdraw").disabled = !active.length && !(d.template && d.template.held);

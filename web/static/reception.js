@@ -13,8 +13,11 @@
   function pageError(e) { fv.say("page-error", e ? fv.errorText(e) : "", e ? "error" : ""); }
 
   // ---- agents (for escort choices) -------------------------------------------------------------
+  // The agent list is an admin read (GET agents); a reception login confirms the registration's
+  // agent shown in the row, or types an agent's number for a phone check-in.
   async function loadAgents() {
     try {
+      if (!fv.user || fv.user.role !== "admin") throw new Error("not listed");
       S.agents = fv.list(await fv.api("GET", fv.API.agents(S.code)), "agents");
     } catch (e) {
       S.agents = [];
@@ -83,25 +86,27 @@
         el("td", { text: fv.fmtTime(v.at) }),
         el("td", { class: "mono", text: v.phone_mask || "—" }),
         el("td", {}, fv.word(v.kind), v.conflict_open ? el("span", { class: "badge warn", text: fv.t("reception.conflict_open") }) : ""),
-        el("td", { text: fv.word(v.matched_by) }),
-        el("td", {}, v.channel_name || "", v.agent_name ? el("div", { class: "hint", text: v.agent_name }) : ""),
+        el("td", { text: v.matched_by && v.matched_by !== "none" ? fv.word(v.matched_by) : "—" }),
+        el("td", {}, fv.channelName(v.channel_name), v.agent_name ? el("div", { class: "hint", text: v.agent_name }) : ""),
         el("td", {}, v.outcome ? badgeFor(v.outcome) : ""),
         escortCell));
     }
   }
 
-  async function refreshVisits(quiet) {
+  // mode "auto": the timer (skipped while the user works in the table; messages stay);
+  // "manual": the refresh button, the day or project changed (clears the message);
+  // "after": after an action of this page (the action's message stays).
+  async function refreshVisits(mode) {
     if (!S.code) return;
     const day = $("visits-day").value || fv.today();
-    // Keep the agent choice the user is making across refreshes.
     const focused = document.activeElement && document.activeElement.closest("#visits-body");
-    if (quiet && focused) return;
+    if (mode === "auto" && focused) return;
     try {
       S.visits = fv.list(await fv.api("GET", fv.API.visits(S.code, day)), "visits");
       S.visits.sort((a, b) => (b.at || 0) - (a.at || 0)); // newest first
       renderVisits();
       $("visits-updated").textContent = fv.t("reception.updated", { time: fv.fmtTime(Date.now()), n: S.visits.length });
-      if (!quiet) fv.say("visits-msg", "");
+      if (mode === "manual") fv.say("visits-msg", "");
     } catch (e) {
       fv.say("visits-msg", fv.errorText(e), "error");
     }
@@ -114,7 +119,7 @@
     try {
       const r = await fv.api("POST", fv.API.escort(visitId), { agent });
       fv.say("visits-msg", fv.t("reception.escort_done", { outcome: fv.word(r.outcome || "channel_valid") }), "ok");
-      await refreshVisits(false);
+      await refreshVisits("after");
     } catch (e) {
       fv.say("visits-msg", fv.errorText(e), "error");
     }
@@ -123,7 +128,7 @@
   function schedule() {
     clearTimeout(S.timer);
     S.timer = setTimeout(async () => {
-      if (S.panel === "panel-visits" && document.visibilityState === "visible" && !$("app").hidden) await refreshVisits(true);
+      if (S.panel === "panel-visits" && document.visibilityState === "visible" && !$("app").hidden) await refreshVisits("auto");
       if (document.visibilityState === "visible" && !$("app").hidden) refreshConflictCount();
       schedule();
     }, REFRESH_MS);
@@ -148,12 +153,12 @@
     } catch (e) { /* shown when the tab is opened */ }
   }
 
-  async function refreshConflicts() {
+  async function refreshConflicts(keepMsg) {
     if (!S.code) return;
     try {
       S.conflicts = await fetchConflicts($("conflict-filter").value);
       renderConflicts();
-      fv.say("conflicts-msg", "");
+      if (keepMsg !== true) fv.say("conflicts-msg", "");
     } catch (e) {
       fv.say("conflicts-msg", fv.errorText(e), "error");
     }
@@ -173,7 +178,7 @@
         el("span", { class: "badge " + (decidable ? "warn" : "ok"), text: fv.word(c.status) }),
         c.appealed ? el("span", { class: "badge", text: fv.t("reception.appealed") }) : ""),
       el("p", { class: "hint", text: fv.t("reception.conflict_meta", {
-        when: fv.fmtDateTime(c.created), channel: c.channel_name || "—", phone: c.phone_mask || "—" }) }),
+        when: fv.fmtDateTime(c.created), channel: fv.channelName(c.channel_name) || "—", phone: c.phone_mask || "—" }) }),
       el("h4", { i18n: "reception.evidence" }), fv.dl(c.evidence));
     const decisions = c.decisions || [];
     if (decisions.length) {
@@ -208,7 +213,7 @@
       try {
         await fv.api("POST", fv.API.decide(id), { verdict: v.value, reason });
         fv.say("conflicts-msg", fv.t("reception.decided", { id }), "ok");
-        await refreshConflicts();
+        await refreshConflicts(true);
       } catch (e) {
         fv.say(msg, fv.errorText(e), "error");
       }
@@ -231,6 +236,7 @@
       fv.say("rcheckin-msg", fv.t("reception.checked_in", { kind: fv.word(r.kind), outcome: fv.word(r.outcome) }), "ok");
       $("rcheckin-slip").textContent = r.slip || "";
       fv.clear($("rcheckin-qr"));
+      $("rcheckin-qr-token").textContent = r.qr || "";
       if (r.qr) {
         const svg = FVQR.svg(r.qr, { scale: 5, label: fv.t("kiosk.qr_label") });
         svg.dataset.token = r.qr;
@@ -238,7 +244,7 @@
         $("rcheckin-qr").dataset.token = r.qr;
       }
       $("rcheckin-result").hidden = false;
-      refreshVisits(true);
+      refreshVisits("after");
     } catch (e) {
       fv.say("rcheckin-msg", fv.errorText(e), "error");
     } finally {
@@ -298,24 +304,24 @@
     S.code = code;
     pageError(null);
     loadAgents().then(() => renderVisits());
-    refreshVisits(false);
+    refreshVisits("manual");
     refreshConflicts();
   }
   onProject.none = () => fv.say("page-error", fv.t("common.no_projects"), "warn");
 
   $("visits-day").value = fv.today();
   $("deal-signed").value = fv.today();
-  $("visits-day").addEventListener("change", () => refreshVisits(false));
-  $("visits-refresh").addEventListener("click", () => refreshVisits(false));
-  $("conflicts-refresh").addEventListener("click", refreshConflicts);
-  $("conflict-filter").addEventListener("change", refreshConflicts);
+  $("visits-day").addEventListener("change", () => refreshVisits("manual"));
+  $("visits-refresh").addEventListener("click", () => refreshVisits("manual"));
+  $("conflicts-refresh").addEventListener("click", () => refreshConflicts());
+  $("conflict-filter").addEventListener("change", () => refreshConflicts());
   document.addEventListener("fv:lang", () => { renderVisits(); if (S.code) renderConflicts(); });
 
   fv.start({
     roles: ["reception", "admin"],
     onReady: () => {
       addBuyer("");
-      fv.tabs($("tabs"), (panel) => { S.panel = panel; if (panel === "panel-visits") refreshVisits(true); if (panel === "panel-conflicts") refreshConflicts(); });
+      fv.tabs($("tabs"), (panel) => { S.panel = panel; if (panel === "panel-visits") refreshVisits("auto"); if (panel === "panel-conflicts") refreshConflicts(); });
       fv.projectPicker(onProject);
       schedule();
     },

@@ -54,7 +54,7 @@
     const perChannel = channels.map((ch) => {
       const vals = new Array(allDays.length).fill(0);
       for (const v of visits) if (v.channel === ch && dayIdx.has(v.day)) vals[dayIdx.get(v.day)] += (v.first || 0) + (v.return || 0);
-      return { name: ch === "unattributed" ? fv.word(ch) : ch, values: vals };
+      return { name: ch === "unattributed" ? fv.word(ch) : fv.channelName(ch), values: vals };
     });
     FVChart.bars($("box-visits"), { id: "chart-visits", categories: allDays.map(short), series: perChannel, stacked: true,
       label: fv.t("reports.visits_heading") });
@@ -69,7 +69,7 @@
     const funnel = d.funnel || [];
     const stages = ["registered", "visited", "channel_valid", "deals"];
     FVChart.bars($("box-funnel"), { id: "chart-funnel", categories: stages.map((st) => fv.t("reports.stage_" + st)),
-      series: funnel.map((f) => ({ name: f.channel, values: stages.map((st) => f[st] || 0) })), label: fv.t("reports.funnel_heading") });
+      series: funnel.map((f) => ({ name: fv.channelName(f.channel), values: stages.map((st) => f[st] || 0) })), label: fv.t("reports.funnel_heading") });
 
     // outcomes of first visits
     const o = d.first_visit_outcomes || {};
@@ -88,11 +88,11 @@
     // tables
     const money = (v) => fv.fmtMoney(v);
     fv.clear($("box-deals")).appendChild(table("table-deals", [
-      { key: "channel", label: "reports.col_channel" }, { key: "deals", label: "reports.col_deals", num: true },
+      { key: "channel", label: "reports.col_channel", fmt: fv.channelName }, { key: "deals", label: "reports.col_deals", num: true },
       { key: "amount_cents", label: "reports.col_amount", num: true, fmt: money }, { key: "flagged", label: "reports.col_flagged", num: true },
       { key: "commission_cents", label: "reports.col_commission", num: true, fmt: money }], d.deals || []));
     fv.clear($("box-commission")).appendChild(table("table-commission", [
-      { key: "month", label: "reports.col_month" }, { key: "channel", label: "reports.col_channel" },
+      { key: "month", label: "reports.col_month" }, { key: "channel", label: "reports.col_channel", fmt: fv.channelName },
       { key: "agent", label: "reports.col_agent", fmt: (v) => v || "—" }, { key: "deals", label: "reports.col_deals", num: true },
       { key: "amount_cents", label: "reports.col_amount", num: true, fmt: money },
       { key: "commission_cents", label: "reports.col_commission", num: true, fmt: money }], d.commission || []));
