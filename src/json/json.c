@@ -376,13 +376,13 @@ static fv_status parse_container(parser *ps, fv_json **out, int object) {
         }
     }
     if (ps->st == FV_OK && n > 0) {
-        v->u.list.items = arena(ps, n * sizeof *v->u.list.items);
-        if (object) v->u.list.keys = arena(ps, n * sizeof *v->u.list.keys);
+        v->u.list.items = arena(ps, n * sizeof(fv_json *));
+        if (object) v->u.list.keys = arena(ps, n * sizeof(char *));
         if (v->u.list.items == NULL || (object && v->u.list.keys == NULL)) {
             nomem(ps);
         } else {
-            memcpy(v->u.list.items, items, n * sizeof *items);
-            if (object) memcpy(v->u.list.keys, keys, n * sizeof *keys);
+            memcpy(v->u.list.items, items, n * sizeof(fv_json *));
+            if (object) memcpy(v->u.list.keys, keys, n * sizeof(char *));
             v->u.list.n = n;
         }
     }

@@ -44,12 +44,10 @@ int64_t fv__ledger_now(fv_ledger *l) {
 }
 
 char *fv__ledger_path(const char *dir, const char *name) {
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = fv_malloc(a + b + 2);
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = fv_malloc(n);
     if (p == NULL) return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
+    snprintf(p, n, "%s/%s", dir, name);
     return p;
 }
 

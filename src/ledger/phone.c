@@ -9,6 +9,7 @@
  * everything else the mask 138****1234. Error messages never repeat the input.
  * Threading: per handle; fv_ledger_phone_mask is pure.
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,9 +53,7 @@ fv_status fv__ledger_phone_normalise(fv_ledger *l, const char *in, char out[12])
 fv_status fv_ledger_phone_mask(const char *phone, char mask[FV_LEDGER_MASK_CHARS]) {
     char n[12];
     if (normalise(phone, n) != 0) return FV_ERR_ARG;
-    memcpy(mask, n, 3);
-    memcpy(mask + 3, "****", 4);
-    memcpy(mask + 7, n + 7, 5); /* last four digits and the NUL */
+    snprintf(mask, FV_LEDGER_MASK_CHARS, "%.3s****%.4s", n, n + 7);
     sodium_memzero(n, sizeof n);
     return FV_OK;
 }
