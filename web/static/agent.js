@@ -89,9 +89,13 @@
       const a = Number($("reg-agent") ? $("reg-agent").value : 0);
       if (a) body.agent = a;
     }
+    const sig = JSON.stringify(body);
+    if (S.regSig !== sig) { S.regSig = sig; S.regIdem = fv.idemKey(); } // a retry is applied once
+    body.idempotency_key = S.regIdem;
     $("reg-submit").disabled = true;
     try {
       const r = await fv.api("POST", fv.API.registrations(S.code), body);
+      S.regSig = "";
       if (r.status === "accepted") {
         fv.say("reg-msg", fv.t("agent.reg_accepted", { phone: r.phone_mask, until: fv.fmtDateTime(r.expires_ms) }), "ok");
         $("reg-name").value = "";

@@ -170,6 +170,14 @@
   fv.word = (w) => (w === null || w === undefined || w === "" ? "" :
     (DICT["w." + w] ? fv.t("w." + w) : String(w)));
 
+  // A fresh idempotency key (32 hex): a request retried with the same key and body is applied
+  // once (check-ins, registrations, deals). Pages keep one per attempt and renew it on success.
+  fv.idemKey = function () {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  };
+
   // A channel's name as shown: the project's built-in natural channel in the page's language.
   fv.channelName = (n) => (n === "natural" ? fv.word("natural") : n || "");
 

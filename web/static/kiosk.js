@@ -52,7 +52,7 @@
   function reset() {
     stopCamera();
     S.running = false;
-    S.consentId = S.livenessId = S.otpId = "";
+    S.consentId = S.livenessId = S.otpId = S.idem = S.idemSig = "";
     S.mode = "phone";
     for (const id of ["phone", "otp-code"]) $(id).value = "";
     for (const r of document.querySelectorAll("input[name=age]")) r.checked = false;
@@ -366,6 +366,10 @@
     try {
       let r;
       if (S.device) phoneFields.device = S.device;
+      // The same request retried (a lost answer, a double tap) is applied once.
+      const sig = S.mode + JSON.stringify(phoneFields);
+      if (S.idemSig !== sig) { S.idemSig = sig; S.idem = fv.idemKey(); }
+      phoneFields.idempotency_key = S.idem;
       if (S.mode === "face") {
         const body = Object.assign({ liveness_id: S.livenessId }, phoneFields);
         r = await fv.api("POST", fv.API.checkinsFace(S.project.code), body);
@@ -389,6 +393,7 @@
 
   function showResult(r) {
     S.otpId = "";
+    S.idem = S.idemSig = "";
     $("phone").value = "";
     $("otp-code").value = "";
     $("result-kind").textContent = fv.t(r.kind === "return" ? "kiosk.result_return" : "kiosk.result_first");

@@ -226,13 +226,15 @@
     ev.preventDefault();
     const phone = $("rcheckin-phone").value.replace(/[\s-]/g, "");
     if (!/^1\d{10}$/.test(phone)) { fv.say("rcheckin-msg", fv.t("kiosk.bad_phone"), "error"); return; }
-    const body = { phone };
+    if (S.checkinPhone !== phone) { S.checkinPhone = phone; S.checkinIdem = fv.idemKey(); }
+    const body = { phone, idempotency_key: S.checkinIdem };
     const agent = Number(S.agents.length ? $("rcheckin-agent").value : $("rcheckin-agent-id").value);
     if (agent) body.escort_agent = agent;
     $("rcheckin-submit").disabled = true;
     try {
       const r = await fv.api("POST", fv.API.checkins(S.code), body);
       $("rcheckin-phone").value = "";
+      S.checkinPhone = "";
       fv.say("rcheckin-msg", fv.t("reception.checked_in", { kind: fv.word(r.kind), outcome: fv.word(r.outcome) }), "ok");
       $("rcheckin-slip").textContent = r.slip || "";
       fv.clear($("rcheckin-qr"));
@@ -277,8 +279,12 @@
     if (!(amount > 0) || !day) { fv.say("deal-msg", fv.t("reception.deal_incomplete"), "error"); return; }
     $("deal-submit").disabled = true;
     try {
-      const r = await fv.api("POST", fv.API.deals(S.code), {
-        buyer_phones: buyers, amount_cents: amount, signed_ms: fv.dayToMs(day) + 12 * 3600 * 1000 });
+      const body = { buyer_phones: buyers, amount_cents: amount, signed_ms: fv.dayToMs(day) + 12 * 3600 * 1000 };
+      const sig = JSON.stringify(body);
+      if (S.dealSig !== sig) { S.dealSig = sig; S.dealIdem = fv.idemKey(); } // the same deal retried: applied once
+      body.idempotency_key = S.dealIdem;
+      const r = await fv.api("POST", fv.API.deals(S.code), body);
+      S.dealSig = "";
       fv.say("deal-msg", fv.t("reception.deal_done", { id: r.id }), r.flagged ? "warn" : "ok");
       const out = fv.clear($("deal-result"));
       out.appendChild(fv.dl({

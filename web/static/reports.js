@@ -25,8 +25,8 @@
 
   function query() {
     const p = new URLSearchParams();
-    if ($("from").value) p.set("from", $("from").value);
-    if ($("to").value) p.set("to", $("to").value);
+    if ($("report-from").value) p.set("from", $("report-from").value);
+    if ($("report-to").value) p.set("to", $("report-to").value);
     const q = p.toString();
     return q ? "?" + q : "";
   }
@@ -42,8 +42,8 @@
   function render() {
     const d = S.data;
     if (!d) return;
-    const from = (d.period && d.period.from) || $("from").value;
-    const to = (d.period && d.period.to) || $("to").value;
+    const from = (d.period && d.period.from) || $("report-from").value;
+    const to = (d.period && d.period.to) || $("report-to").value;
     const visits = d.visits || [];
     const allDays = from && to ? days(from, to) : uniq(visits.map((v) => v.day)).sort();
     const dayIdx = new Map(allDays.map((x, i) => [x, i]));
@@ -115,10 +115,10 @@
     }
   }
 
-  $("from").value = fv.today(-29);
-  $("to").value = fv.today();
+  $("report-from").value = fv.today(-29);
+  $("report-to").value = fv.today();
   $("period-form").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
-  for (const id of ["from", "to"]) $(id).addEventListener("change", () => { $("csv-link").href = fv.API.reportCsv(S.code, query()); });
+  for (const id of ["report-from", "report-to"]) $(id).addEventListener("change", () => { $("csv-link").href = fv.API.reportCsv(S.code, query()); });
   document.addEventListener("fv:lang", render);
 
   function onProject(code) { S.code = code; load(); }
