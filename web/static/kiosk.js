@@ -127,13 +127,20 @@
     $("notice-version").textContent = fv.t("kiosk.notice_version", {
       v: S.notice.version, date: S.notice.published ? fv.fmtDate(S.notice.published) : "" });
   }
-  document.addEventListener("fv:lang", () => { renderNotice(); renderPhoneIntro(); });
+  // The age line of the project (guardian_age, 14 by default) in the age attestation.
+  const guardianAge = () => (S.notice && S.notice.guardian_age) || (S.project && S.project.guardian_age) || 14;
+  function renderAge() {
+    $("age-adult-text").textContent = fv.t("kiosk.age_adult", { age: guardianAge() });
+    $("age-minor-text").textContent = fv.t("kiosk.age_minor", { age: guardianAge() });
+  }
+  document.addEventListener("fv:lang", () => { renderNotice(); renderPhoneIntro(); renderAge(); });
 
   // ---- steps -----------------------------------------------------------------------------------
   $("kiosk-start").addEventListener("click", () => {
     reset();
     if (faceAllowed()) {
       renderNotice();
+      renderAge();
       showStep("step-notice");
     } else {
       goPhone("phone");
@@ -154,7 +161,7 @@
     const age = $("age-adult").checked ? "adult" : $("age-minor").checked ? "minor" : "";
     if (!age) { fv.say("consent-msg", fv.t("kiosk.need_age"), "error"); return; }
     if (age === "minor" && !$("guardian-consent").checked) {
-      fv.say("consent-msg", fv.t("kiosk.minor_needs_guardian"), "error");
+      fv.say("consent-msg", fv.t("kiosk.minor_needs_guardian", { age: guardianAge() }), "error");
       return;
     }
     const btn = $("consent-agree");
