@@ -53,3 +53,4 @@ fv_unit_test(test_ledger_rules tests/unit/vault_fixture.c)
 # Project/channel/agent lists and the self-service slip lookups behind the admin and /me
 # endpoints (admin_list.c, selfservice.c): test_ledger_admin.
 fv_unit_test(test_ledger_admin tests/unit/vault_fixture.c)
+fv_unit_test(test_ledger_orphans)

@@ -164,6 +164,10 @@ FV_NODISCARD fv_status fv_vault_read(fv_vault *v, int64_t id, float *out);
 /* Removes every template of `person` (rows and index) in one transaction; *removed may be NULL. */
 FV_NODISCARD fv_status fv_vault_delete_person(fv_vault *v, const uint8_t *person, size_t *removed);
 
+/* Removes template record `id` (row and index); *removed (may be NULL) is 0 when there was none.
+ * Used to undo an insert whose caller's own transaction failed. */
+FV_NODISCARD fv_status fv_vault_delete_record(fv_vault *v, int64_t id, size_t *removed);
+
 /*
  * Sets `project`'s retention to `days` (1..FV_VAULT_RETENTION_MAX), stored in vault.db; a project
  * never set has FV_VAULT_RETENTION_DEFAULT. Takes effect at the next fv_vault_purge.

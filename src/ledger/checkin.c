@@ -16,9 +16,10 @@
  * live template (it expired or was withdrawn), linking the new template to the same person.
  * Concurrency: the search, the decision and the writes run in one IMMEDIATE transaction, so two
  * check-ins of one new person at the same moment are judged one after the other (the second is
- * a return). The vault insert (durable) precedes the ledger commit; if the commit fails the new
- * person's templates are deleted, and a template whose person the ledger never committed is
- * ignored by searches.
+ * a return). The vault insert (durable) precedes the ledger commit, and the visit records the
+ * template's record id; if the commit fails the template is deleted, and a search trusts only
+ * templates a committed visit recorded: any other (left by a crash between the two) is an orphan,
+ * ignored and deleted (audited as vault.delete_orphan).
  * Threading: public calls lock the handle.
  */
 #include <math.h>
@@ -41,8 +42,7 @@ typedef struct ctx {
     int has_phone;
     uint8_t ph[FV__LEDGER_HASH_BYTES];
     int64_t consent_row;
-    uint8_t new_pid[FV_VAULT_PERSON_BYTES];
-    int new_person_stored; /* a template of a person created by this call is in the vault */
+    int64_t stored_id; /* the template record this call stored (0: none), undone on failure */
 } ctx;
 
 static void req_hash(const ctx *c, uint8_t *out) {
@@ -91,8 +91,26 @@ static fv_status face_search(ctx *c, int64_t *match, int *uncertain) {
         sqlite3_reset(q);
         sqlite3_bind_blob(q, 1, hits[i].person, FV_VAULT_PERSON_BYTES, SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 2, c->rq->project);
-        if (sqlite3_step(q) != SQLITE_ROW) continue; /* never committed: ignored */
-        int64_t p = sqlite3_column_int64(q, 0);
+        int found = sqlite3_step(q) == SQLITE_ROW;
+        int64_t p = found ? sqlite3_column_int64(q, 0) : 0;
+        int64_t recorded = 0;
+        if (found && fv__ledger_query_i64(l, "SELECT COUNT(*) FROM visit WHERE template_id = ?",
+                                          &recorded, 1, hits[i].id) != FV_OK)
+            recorded = 0;
+        if (!recorded) {
+            /* Stored by a call whose ledger transaction never committed (a crash or a failed
+             * check-in): no visit recorded it, so it is not trusted, and it is removed. */
+            size_t gone = 0;
+            if (fv_vault_delete_record(l->vault, hits[i].id, &gone) == FV_OK && gone > 0) {
+                fv_status ast =
+                    fv__ledger_audit(l, c->who, "vault.delete_orphan", "template", hits[i].id);
+                if (ast != FV_OK) {
+                    sqlite3_finalize(q);
+                    return ast;
+                }
+            }
+            continue;
+        }
         double s = hits[i].score;
         if (p == best_person)
             continue; /* hits are sorted: later ones of the same person are lower */
@@ -161,7 +179,7 @@ static fv_status person_pid(ctx *c, int64_t person, uint8_t *pid) {
     return st;
 }
 
-static fv_status store_template(ctx *c, int64_t person, int is_new) {
+static fv_status store_template(ctx *c, int64_t person) {
     uint8_t pid[FV_VAULT_PERSON_BYTES];
     fv_status st = person_pid(c, person, pid);
     if (st != FV_OK) return st;
@@ -170,10 +188,7 @@ static fv_status store_template(ctx *c, int64_t person, int is_new) {
                          c->rq->embedding, &id);
     if (st != FV_OK)
         return fv__ledger_fail(c->l, st, "template not stored: %s", fv_vault_errmsg(c->l->vault));
-    if (is_new) {
-        memcpy(c->new_pid, pid, sizeof pid);
-        c->new_person_stored = 1;
-    }
+    c->stored_id = id;
     c->res->template_stored = true;
     return fv__ledger_audit(c->l, c->who, "vault.insert", "person", person);
 }
@@ -443,12 +458,13 @@ static fv_status judge(ctx *c, const uint8_t *rh) {
     }
     int64_t visit = 0;
     if (person == 0) {
-        randombytes_buf(c->new_pid, sizeof c->new_pid);
+        uint8_t new_pid[FV_VAULT_PERSON_BYTES];
+        randombytes_buf(new_pid, sizeof new_pid);
         sqlite3_stmt *q = fv__ledger_prepare(l, "INSERT INTO person(project_id, pid, created)"
                                                 " VALUES(?, ?, ?)");
         if (q != NULL) {
             sqlite3_bind_int64(q, 1, c->rq->project);
-            sqlite3_bind_blob(q, 2, c->new_pid, sizeof c->new_pid, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(q, 2, new_pid, sizeof new_pid, SQLITE_TRANSIENT);
             sqlite3_bind_int64(q, 3, c->now);
         }
         st = fv__ledger_step_done(l, q, "person");
@@ -456,7 +472,7 @@ static fv_status judge(ctx *c, const uint8_t *rh) {
         person = sqlite3_last_insert_rowid(l->db);
         if (c->has_phone) st = set_phone(c, person);
         if (st == FV_OK) st = link_consent(c, person);
-        if (st == FV_OK && c->rq->embedding != NULL) st = store_template(c, person, 1);
+        if (st == FV_OK && c->rq->embedding != NULL) st = store_template(c, person);
         if (st == FV_OK) st = insert_visit(c, person, "first", "none", &visit);
         if (st == FV_OK) st = first_visit(c, person, visit);
         res->kind = FV_LEDGER_VISIT_FIRST;
@@ -472,15 +488,18 @@ static fv_status judge(ctx *c, const uint8_t *rh) {
         if (st == FV_OK && c->rq->embedding != NULL && face_person != person)
             st = has_live_template(c, person, &live);
         if (st == FV_OK) st = link_consent(c, person);
-        if (st == FV_OK && !live) st = store_template(c, person, 0);
+        if (st == FV_OK && !live) st = store_template(c, person);
         if (st == FV_OK) st = insert_visit(c, person, "return", by, &visit);
         if (st == FV_OK) st = return_visit(c, person, visit);
         res->kind = FV_LEDGER_VISIT_RETURN;
     }
     if (st == FV_OK && res->template_stored) {
-        sqlite3_stmt *q =
-            fv__ledger_prepare(l, "UPDATE visit SET template_stored = 1 WHERE id = ?");
-        if (q != NULL) sqlite3_bind_int64(q, 1, visit);
+        sqlite3_stmt *q = fv__ledger_prepare(l, "UPDATE visit SET template_stored = 1,"
+                                                " template_id = ? WHERE id = ?");
+        if (q != NULL) {
+            sqlite3_bind_int64(q, 1, c->stored_id);
+            sqlite3_bind_int64(q, 2, visit);
+        }
         st = fv__ledger_step_done(l, q, "visit");
     }
     if (st == FV_OK) {
@@ -583,8 +602,8 @@ fv_status fv_ledger_checkin(fv_ledger *l, const fv_ledger_actor *who,
         fv__ledger_rollback(l);
         /* If this fails too, the template's person was never committed: searches ignore it
          * and retention expires it. */
-        if (c.new_person_stored && fv_vault_delete_person(l->vault, c.new_pid, NULL) != FV_OK)
-            c.new_person_stored = 0;
+        if (c.stored_id != 0 && fv_vault_delete_record(l->vault, c.stored_id, NULL) != FV_OK)
+            c.stored_id = 0;
     }
 out:
     if (st != FV_OK) memset(res, 0, sizeof *res);

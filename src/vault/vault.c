@@ -460,28 +460,37 @@ void fv__vault_unindex(fv_vault *v, const fv__vault_ids *l) {
     }
 }
 
-fv_status fv_vault_delete_person(fv_vault *v, const uint8_t *person, size_t *removed) {
-    if (v == NULL) return FV_ERR_ARG;
-    v->err[0] = '\0';
-    if (removed) *removed = 0;
-    if (person == NULL) return fv__vault_fail(v, FV_ERR_ARG, "no person given");
+/* Deletes the templates of `person` (16 bytes) or, with person NULL, record `id`, in one
+ * transaction, then drops them from the index. */
+static fv_status delete_where(fv_vault *v, const uint8_t *person, int64_t id, size_t *removed) {
     fv__vault_ids l = {0};
     sqlite3_stmt *s = NULL;
     fv_status st = fv__vault_exec(v, "BEGIN IMMEDIATE");
     if (st != FV_OK) return st;
-    if (sqlite3_prepare_v2(v->db, "SELECT id, project FROM templates WHERE person = ?", -1, &s,
-                           NULL) != SQLITE_OK) {
+    const char *sel = person ? "SELECT id, project FROM templates WHERE person = ?"
+                             : "SELECT id, project FROM templates WHERE id = ?";
+    const char *del =
+        person ? "DELETE FROM templates WHERE person = ?" : "DELETE FROM templates WHERE id = ?";
+    if (sqlite3_prepare_v2(v->db, sel, -1, &s, NULL) != SQLITE_OK) {
         st = fv__vault_fail(v, FV_ERR_IO, "vault.db: %s", sqlite3_errmsg(v->db));
         goto out;
     }
-    sqlite3_bind_blob(s, 1, person, FV_VAULT_PERSON_BYTES, SQLITE_STATIC);
+    if (person)
+        sqlite3_bind_blob(s, 1, person, FV_VAULT_PERSON_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 1, id);
     if ((st = fv__vault_collect(v, s, &l)) != FV_OK) goto out;
     sqlite3_finalize(s);
     s = NULL;
-    if (sqlite3_prepare_v2(v->db, "DELETE FROM templates WHERE person = ?", -1, &s, NULL) !=
-            SQLITE_OK ||
-        (sqlite3_bind_blob(s, 1, person, FV_VAULT_PERSON_BYTES, SQLITE_STATIC), sqlite3_step(s)) !=
-            SQLITE_DONE) {
+    if (sqlite3_prepare_v2(v->db, del, -1, &s, NULL) != SQLITE_OK) {
+        st = fv__vault_fail(v, FV_ERR_IO, "vault.db: %s", sqlite3_errmsg(v->db));
+        goto out;
+    }
+    if (person)
+        sqlite3_bind_blob(s, 1, person, FV_VAULT_PERSON_BYTES, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_DONE) {
         st = fv__vault_fail(v, FV_ERR_IO, "vault.db: %s", sqlite3_errmsg(v->db));
         goto out;
     }
@@ -496,6 +505,21 @@ out:
     }
     fv__vault_ids_free(&l);
     return st;
+}
+
+fv_status fv_vault_delete_person(fv_vault *v, const uint8_t *person, size_t *removed) {
+    if (v == NULL) return FV_ERR_ARG;
+    v->err[0] = '\0';
+    if (removed) *removed = 0;
+    if (person == NULL) return fv__vault_fail(v, FV_ERR_ARG, "no person given");
+    return delete_where(v, person, 0, removed);
+}
+
+fv_status fv_vault_delete_record(fv_vault *v, int64_t id, size_t *removed) {
+    if (v == NULL) return FV_ERR_ARG;
+    v->err[0] = '\0';
+    if (removed) *removed = 0;
+    return delete_where(v, NULL, id, removed);
 }
 
 /* ---- stats -------------------------------------------------------------------------------- */

@@ -237,6 +237,7 @@ static const char *const ALLOWED[] = {
     "visit.device",
     "visit.consent_id",
     "visit.template_stored",
+    "visit.template_id", /* the vault record it went to (migration 3) */
     "visit.slip",
     "visit.qr",
     "attribution.id",
