@@ -185,6 +185,17 @@
   let csrf = "";
   fv.user = null;
   fv.setCsrf = (t) => { csrf = t || ""; };
+  // Whether this browser may hold a session cookie (the cookie itself is HttpOnly): set at a
+  // login, cleared at a logout or a 401, so a fresh page asks GET /api/v1/session only when a
+  // session may exist (no needless 401). Holds "1" or nothing, never an identifier.
+  fv.sessionHint = function (on) {
+    try {
+      if (on === undefined) return localStorage.getItem("fv_session_hint") === "1";
+      if (on) localStorage.setItem("fv_session_hint", "1");
+      else localStorage.removeItem("fv_session_hint");
+    } catch (e) { return true; }
+    return on;
+  };
 
   class ApiError extends Error {
     constructor(status, code, message, body) {
@@ -223,6 +234,7 @@
     } else {
       data = await res.text();
     }
+    if (res.status === 401) fv.sessionHint(false);
     if (!res.ok) {
       const err = data && data.error ? data.error : {};
       const e = new ApiError(res.status, err.code, err.message, data);
@@ -297,6 +309,7 @@
     });
 
     function enter(data) {
+      fv.sessionHint(true);
       fv.user = data.user;
       fv.setCsrf(data.csrf);
       if (roles.indexOf(data.user.role) < 0) {
@@ -342,12 +355,14 @@
     if (logout) logout.addEventListener("click", async () => {
       try { await fv.api("DELETE", fv.API.session, null, { noAuthRedirect: true }); } catch (e) { /* gone already */ }
       fv.setCsrf("");
+      fv.sessionHint(false);
       fv.user = null;
       if (who) who.hidden = true;
       logout.hidden = true;
       if (o.onLogout) o.onLogout();
       showLogin("");
     });
+    if (!fv.sessionHint()) { showLogin(""); return; }
     fv.api("GET", fv.API.session, null, { noAuthRedirect: true })
       .then(enter)
       .catch(() => showLogin(""));

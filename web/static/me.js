@@ -16,6 +16,7 @@
   async function openSession(body) {
     const r = await fv.api("POST", fv.API.meSession, body, { noAuthRedirect: true });
     fv.setCsrf(r.csrf);
+    fv.sessionHint(true);
     $("me-code").value = "";
     S.otpId = "";
     await loadRecord();
@@ -137,6 +138,7 @@
       await fv.api("DELETE", fv.API.me, null, { noAuthRedirect: true });
       S.data = null;
       fv.setCsrf("");
+      fv.sessionHint(false);
       $("me-record").hidden = true;
       $("me-logout").hidden = true;
       $("me-deleted").hidden = false;
@@ -148,6 +150,7 @@
   $("me-logout").addEventListener("click", async () => {
     try { await fv.api("DELETE", fv.API.session, null, { noAuthRedirect: true }); } catch (e) { /* gone */ }
     fv.setCsrf("");
+    fv.sessionHint(false);
     S.data = null;
     fv.clear($("me-summary"));
     fv.clear($("me-details"));
@@ -164,7 +167,7 @@
   const q = new URLSearchParams(location.search).get("slip");
   if (q) $("me-slip").value = q.toUpperCase();
   // A visitor session still open in this browser (e.g. after a reload) shows the record.
-  fv.api("GET", fv.API.session, null, { noAuthRedirect: true })
+  if (fv.sessionHint()) fv.api("GET", fv.API.session, null, { noAuthRedirect: true })
     .then((s) => { if (s.user && s.user.role === "visitor") { fv.setCsrf(s.csrf); return loadRecord(); } return null; })
     .catch(() => {});
 })();

@@ -74,7 +74,7 @@
   $("poster-url").value = params.get("url") || location.origin + "/me";
   (async function () {
     let code = params.get("project") || "";
-    if (!code) {
+    if (!code && fv.sessionHint()) {
       try {
         const list = await fv.api("GET", fv.API.projects, null, { noAuthRedirect: true });
         const projects = fv.list(list, "projects");
