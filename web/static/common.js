@@ -4,8 +4,8 @@
  * POST/PUT/DELETE), the shared login form, the project picker, small DOM and format helpers.
  * Loaded after i18n.js and before the page's own script. Exposes window.fv.
  *
- * Nothing here writes personal data anywhere but the DOM: no localStorage of API data (only the
- * chosen language and project code), no logging of bodies.
+ * Nothing here writes personal data anywhere but the DOM: localStorage holds only the chosen
+ * language, the project code and the session hint; no API data, no logging of bodies.
  */
 (function () {
   "use strict";
