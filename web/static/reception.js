@@ -31,14 +31,19 @@
     $("rcheckin-agent-id").hidden = !!S.agents.length;
   }
   const agentLabel = (a) => (a.name || "#" + a.id) + (a.channel ? " · " + a.channel : "");
+  // Names of ids from what the page already holds: the agent list (admins) or today's visits.
   function channelName(id) {
     const a = S.agents.find((x) => x.channel_id === id);
-    return a ? a.channel : "#" + id;
+    if (a) return fv.channelName(a.channel);
+    const v = S.visits.find((x) => x.channel === id && x.channel_name);
+    return v ? fv.channelName(v.channel_name) : "#" + id;
   }
   function agentName(id) {
     if (!id) return "—";
     const a = S.agents.find((x) => x.id === id);
-    return a ? a.name : "#" + id;
+    if (a) return a.name;
+    const v = S.visits.find((x) => x.agent === id && x.agent_name);
+    return v ? v.agent_name : "#" + id;
   }
   function agentSelect(id, preselect) {
     if (!S.agents.length) {
