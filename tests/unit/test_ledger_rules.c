@@ -1052,7 +1052,8 @@ typedef struct racer {
 } racer;
 
 static void race_phone(const step *s, int round, char out[16]) {
-    snprintf(out, 16, "%s%04d", s->op == RACE_REGISTER ? "1390000" : "1370000", round);
+    snprintf(out, 16, "%s%04u", s->op == RACE_REGISTER ? "1390000" : "1370000",
+             (unsigned)round % 10000u);
 }
 
 static void *race_main(void *arg) {
