@@ -176,6 +176,31 @@ static void notice(fv__http_ctx *c) {
                  ps.retention_days, ps.guardian_age, ps.face_free ? "true" : "false");
 }
 
+/* ---- POST /consents/:id/withdraw --------------------------------------------------------------
+ */
+
+/* The visitor agreed, then changed their mind before any face was taken (or after): the kiosk
+ * withdraws the consent it just recorded, which also deletes any template made under it. Consent
+ * ids are 128-bit random and known only to the kiosk that made them. */
+static void consent_withdraw(fv__http_ctx *c) {
+    const char *id = fv__http_param(c, "id");
+    if (c->body_len > 0) {
+        fv_json_doc *doc = fv__http_body(c, NULL, 0); /* {} or nothing */
+        if (doc == NULL) return;
+        fv_json_free(doc);
+    }
+    if (id == NULL || strlen(id) != FV_LEDGER_ID_CHARS - 1) {
+        fv__http_error(c, 400, "bad_id", "a consent id has 32 hex digits");
+        return;
+    }
+    fv_status st = fv_ledger_consent_withdraw(c->srv->ledger, &c->actor, id);
+    if (st != FV_OK) {
+        fv__http_ledger_error(c, st);
+        return;
+    }
+    fv_sb_printf(&c->out, "{\"withdrawn\": true}");
+}
+
 /* ---- POST /projects/:code/consents --------------------------------------------------------- */
 
 static void consent(fv__http_ctx *c) {
@@ -605,6 +630,8 @@ out:
 const fv__http_route fv__http_routes_kiosk[] = {
     {FV__HTTP_GET, "/api/v1/projects/:code/notice", FV__HTTP_ANON, notice, 0},
     {FV__HTTP_POST, "/api/v1/projects/:code/consents", KIOSK | RECEPTION, consent, 0},
+    {FV__HTTP_POST, "/api/v1/consents/:id/withdraw", KIOSK | RECEPTION | ADMIN, consent_withdraw,
+     0},
     {FV__HTTP_POST, "/api/v1/projects/:code/otp", KIOSK | RECEPTION, otp, 0},
     {FV__HTTP_POST, "/api/v1/projects/:code/checkins", KIOSK | RECEPTION | ADMIN, checkin_phone, 0},
     {FV__HTTP_POST, "/api/v1/projects/:code/liveness", KIOSK | RECEPTION, liveness_start, 0},

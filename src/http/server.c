@@ -301,7 +301,9 @@ static enum MHD_Result respond(fv_http_server *s, req_state *r, const char *meth
                             "blob:; style-src 'self'; script-src 'self'; connect-src 'self'; "
                             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     MHD_add_response_header(resp, "Permissions-Policy",
-                            strncmp(c->url, "/kiosk", 6) == 0 ? "camera=(self)" : "camera=()");
+                            strncmp(c->url, "/kiosk", 6) == 0 || strncmp(c->url, "/agent", 6) == 0
+                                ? "camera=(self)" /* the kiosk's capture; the agent's QR scan */
+                                : "camera=()");
     if (strncmp(c->url, "/api/", 5) == 0 || c->raw == NULL)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (c->tls) MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");

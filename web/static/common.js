@@ -23,6 +23,7 @@
     notice: (c) => P(c) + "/notice", // public: the kiosk's and the poster's
     notices: (c) => P(c) + "/notices", // admin: current (GET) and publish (POST)
     consents: (c) => P(c) + "/consents",
+    consentWithdraw: (id) => "/api/v1/consents/" + enc(id) + "/withdraw",
     liveness: (c) => P(c) + "/liveness",
     livenessFrames: (id) => "/api/v1/liveness/" + enc(id) + "/frames",
     otp: (c) => P(c) + "/otp",

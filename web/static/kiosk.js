@@ -308,7 +308,15 @@
     $("camera-retry").hidden = false;
   }
   $("camera-retry").addEventListener("click", () => { if (S.stream) runLiveness(); else startCamera(); });
-  $("camera-cancel").addEventListener("click", () => { stopCamera(); goPhone("phone"); });
+  $("camera-cancel").addEventListener("click", async () => {
+    stopCamera();
+    // The visitor changed their mind: the consent just given is withdrawn (and any template).
+    if (S.consentId) {
+      try { await fv.api("POST", fv.API.consentWithdraw(S.consentId), {}); } catch (e) { /* reported by reception if it matters */ }
+      S.consentId = "";
+    }
+    goPhone("phone");
+  });
 
   // ---- phone and one-time code ---------------------------------------------------------------
   function renderPhoneIntro() {
