@@ -28,3 +28,5 @@ target_include_directories(test_http_liveness PRIVATE src/http)
 target_compile_definitions(test_http_liveness PRIVATE FV_FACES_DIR_DEFAULT="${FV_FACES_DIR_DEFAULT}")
 # The web pages, embedded into the binary (cmake/web.cmake, docs/web.md).
 include(cmake/web.cmake)
+# API tests over HTTP against the built binary (cmake/http_tests.cmake).
+include(cmake/http_tests.cmake)

@@ -25,8 +25,9 @@ static const char *day_arg(fv__http_ctx *c, const char *name) {
 
 /* A ledger refusal of the caller's role is 403 here, like the server's own role check. */
 static void report_error(fv__http_ctx *c, fv_status st) {
+    const char *msg = fv_ledger_errmsg(c->srv->ledger); /* may be cleared by another connection */
     if (st == FV_ERR_STATE)
-        fv__http_error(c, 403, "forbidden", "%s", fv_ledger_errmsg(c->srv->ledger));
+        fv__http_error(c, 403, "forbidden", "%s", msg[0] ? msg : "this role may not read reports");
     else
         fv__http_ledger_error(c, st);
 }

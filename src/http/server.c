@@ -10,8 +10,8 @@
  * need Content-Type application/json on every state change, which together with SameSite=Strict
  * cookies and the X-CSRF-Token header closes cross-site requests. Responses carry nosniff,
  * no-referrer, frame denial and a strict content security policy; API responses are not cached.
- * The access log names the route pattern (never the URL's ids or query), the status, the size
- * and the time; nothing personal.
+ * The access log names the method (a known one, else OTHER), the route pattern (never the URL's
+ * ids or query), the status, the size and the time; nothing personal, nothing the client typed.
  * Threading: the access handler runs on MHD's connection threads.
  */
 #include <arpa/inet.h>
@@ -162,7 +162,11 @@ void fv__http_ledger_error(fv__http_ctx *c, fv_status st) {
                        : st == FV_ERR_STATE                    ? "refused"
                        : st == FV_ERR_LIMIT                    ? "rate_limited"
                                                                : "server_error";
+    /* The ledger's message hangs off the shared handle: another connection's call may have
+     * cleared it (or replaced it) since this call returned; an empty one falls back to the
+     * status's own message. */
     const char *msg = fv_ledger_errmsg(c->srv->ledger);
+    if (msg[0] == '\0') msg = fv_status_message(st);
     fv__http_error(c, status, code, "%s", status >= 500 ? fv_status_message(st) : msg);
 }
 
@@ -263,6 +267,15 @@ typedef struct req_state {
     int64_t t0;
 } req_state;
 
+/* The method as logged: a known one, else "OTHER" (the client's bytes never reach the log). */
+static const char *log_method(const char *m) {
+    static const char *const KNOWN[] = {"GET",     "HEAD",  "POST",  "PUT",    "DELETE",
+                                        "OPTIONS", "PATCH", "TRACE", "CONNECT"};
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
+        if (strcmp(m, KNOWN[i]) == 0) return KNOWN[i];
+    return "OTHER";
+}
+
 static void access_log(fv_http_server *s, const req_state *r, const char *method, size_t bytes) {
     char when[32];
     time_t t = (time_t)(r->t0 / 1000);
@@ -271,7 +284,7 @@ static void access_log(fv_http_server *s, const req_state *r, const char *method
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     FILE *f = s->opt.access_log != NULL ? s->opt.access_log : stderr;
     pthread_mutex_lock(&s->log_mu);
-    fprintf(f, "%s %s %s %s %d %zu %lldms\n", when, r->c.tls ? "https" : "http", method,
+    fprintf(f, "%s %s %s %s %d %zu %lldms\n", when, r->c.tls ? "https" : "http", log_method(method),
             r->c.pattern != NULL ? r->c.pattern : "(no route)", r->c.status, bytes,
             (long long)(fv__http_now() - r->t0));
     fflush(f);
