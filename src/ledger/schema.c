@@ -171,8 +171,8 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX api_token_user ON api_token(user_id);",
     /* 3: the vault record each stored template went to, so a search trusts only templates a
      * committed visit recorded (one stored before a crash or a failed commit is an orphan) */
-    "ALTER TABLE visit ADD COLUMN template_id INTEGER;"
-    "CREATE INDEX visit_template ON visit(template_id) WHERE template_id IS NOT NULL;",
+    ("ALTER TABLE visit ADD COLUMN template_id INTEGER;"
+     "CREATE INDEX visit_template ON visit(template_id) WHERE template_id IS NOT NULL;"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
