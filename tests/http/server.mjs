@@ -27,6 +27,7 @@ export function makeDemoSite(bin) {
     timeout: 300000,
   });
   if (r.status !== 0) {
+    fs.rmSync(root, { recursive: true, force: true });
     throw new Error(`fairvisit init --demo failed (${r.status ?? r.signal}): ${r.stderr}`);
   }
   const logins = {};
