@@ -30,3 +30,5 @@ target_compile_definitions(test_http_liveness PRIVATE FV_FACES_DIR_DEFAULT="${FV
 include(cmake/web.cmake)
 # API tests over HTTP against the built binary (cmake/http_tests.cmake).
 include(cmake/http_tests.cmake)
+# End-to-end tests of the web pages in headless Chromium (cmake/e2e_tests.cmake).
+include(cmake/e2e_tests.cmake)
