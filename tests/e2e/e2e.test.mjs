@@ -394,13 +394,25 @@ test("flow 1b: the same face again is a return visit, recognised by face", { ski
   await page.getByTestId("step-start").waitFor({ state: "visible" });
 });
 
-test("flow 2: decline -> phone and one-time code at the kiosk (C5)", async () => {
+test("flow 2: the phone instead of the camera; decline -> phone and one-time code at the kiosk (C5)", async () => {
   const { page } = kiosk;
   if (!(await page.getByTestId("step-start").isVisible())) {
     // the face flow did not run: start over (the kiosk's login stays)
     await page.goto(`${R.url}/kiosk?project=${PROJECT}&device=e2e-kiosk`);
     await page.getByTestId("step-start").waitFor({ state: "visible" });
   }
+  // the phone is there even after agreeing: the camera step's "use my phone instead"
+  await toConsent(page);
+  await page.getByTestId("age-adult").check();
+  await page.getByTestId("consent-agree").click();
+  await page.getByTestId("step-camera").waitFor({ state: "visible" });
+  await page.getByTestId("camera-cancel").click();
+  await page.getByTestId("step-phone").waitFor({ state: "visible" });
+  assert.ok(await page.getByTestId("camera").evaluate((v) => v.srcObject === null), "the camera is stopped");
+  assert.equal(await page.getByTestId("phone-skip").isVisible(), false, "the phone is needed without a face");
+  await page.getByTestId("phone-back").click();
+  await page.getByTestId("step-start").waitFor({ state: "visible" });
+
   await toConsent(page);
   await page.getByTestId("consent-decline").click();
   await page.getByTestId("step-phone").waitFor({ state: "visible" });
