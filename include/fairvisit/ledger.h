@@ -106,6 +106,8 @@ FV_NODISCARD fv_status fv_ledger_init_site(const char *dir);
 FV_NODISCARD fv_status fv_ledger_open(const char *dir, const fv_ledger_options *opt,
                                       fv_ledger **out);
 void fv_ledger_close(fv_ledger *l);
+/* The message of the calling thread's last failed ledger call ("" after a success); it is kept
+ * per thread, so threads sharing a handle each read their own. Never personal data. */
 const char *fv_ledger_errmsg(const fv_ledger *l);
 
 /* ---- projects, channels, agents, notices ------------------------------------------------ */

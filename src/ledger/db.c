@@ -15,13 +15,14 @@
 #include "fairvisit/alloc.h"
 #include "ledger-impl.h"
 
+_Thread_local char fv__ledger_err[256];
+
 fv_status fv__ledger_fail(fv_ledger *l, fv_status st, const char *fmt, ...) {
-    if (l != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(l->err, sizeof l->err, fmt, ap);
-        va_end(ap);
-    }
+    (void)l;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fv__ledger_err, sizeof fv__ledger_err, fmt, ap);
+    va_end(ap);
     return st;
 }
 

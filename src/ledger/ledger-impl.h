@@ -3,7 +3,7 @@
  *
  * Invariants: l->keys is sodium_malloc'd and wiped before free; every write runs inside
  * fv__ledger_begin/fv__ledger_commit (BEGIN IMMEDIATE), so a call's rows and its audit entries
- * commit together or not at all; l->err never holds names, phones, codes or templates.
+ * commit together or not at all; the error message never holds names, phones, codes or templates.
  * Threading: public calls hold l->mu for their whole duration; the fv__ helpers assume it is held.
  */
 #ifndef FAIRVISIT_LEDGER_IMPL_H
@@ -35,7 +35,6 @@ typedef struct fv__ledger_keys {
 struct fv_ledger {
     char *dir;
     fv_ledger_options opt;
-    char err[256];
     sqlite3 *db;
     fv__ledger_keys *keys; /* sodium_malloc */
     fv_vault *vault;       /* NULL with opt.no_vault */
@@ -47,6 +46,10 @@ struct fv_ledger {
 /* Public entry points: lock, clear the message; unlock before returning. */
 void fv__ledger_lock(fv_ledger *l);
 void fv__ledger_unlock(fv_ledger *l);
+
+/* The calling thread's last failure message. A handle is shared by the server's threads, so the
+ * message lives with the thread that made the call, not with the handle (fv_ledger_errmsg). */
+extern _Thread_local char fv__ledger_err[256];
 
 fv_status fv__ledger_fail(fv_ledger *l, fv_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -113,12 +113,13 @@ void fv_ledger_close(fv_ledger *l) {
 }
 
 const char *fv_ledger_errmsg(const fv_ledger *l) {
-    return l == NULL ? "" : l->err;
+    (void)l;
+    return fv__ledger_err;
 }
 
 void fv__ledger_lock(fv_ledger *l) {
     pthread_mutex_lock(&l->mu);
-    l->err[0] = '\0';
+    fv__ledger_err[0] = '\0';
 }
 
 void fv__ledger_unlock(fv_ledger *l) {

@@ -140,8 +140,8 @@ fv_status fv__ledger_otp_consume(fv_ledger *l, int64_t project, const uint8_t *p
     }
     sqlite3_finalize(q);
     if (st == FV_OK || wrong) {
-        char err[sizeof l->err];
-        memcpy(err, l->err, sizeof err);
+        char err[sizeof fv__ledger_err];
+        memcpy(err, fv__ledger_err, sizeof err);
         sqlite3_stmt *u =
             fv__ledger_prepare(l, wrong ? "UPDATE otp SET attempts = attempts + 1 WHERE id = ?"
                                         : "UPDATE otp SET used = ? WHERE id = ?");
@@ -159,7 +159,7 @@ fv_status fv__ledger_otp_consume(fv_ledger *l, int64_t project, const uint8_t *p
             fv__ledger_rollback(l);
             return us;
         }
-        memcpy(l->err, err, sizeof err);
+        memcpy(fv__ledger_err, err, sizeof err);
         return st;
     }
     fv__ledger_rollback(l);

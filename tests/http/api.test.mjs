@@ -24,7 +24,7 @@
 //   plain HTTP refused on a non-loopback address;
 // - concurrency: 50 parallel check-ins of 25 phones give exactly 25 first visits; two agents of
 //   different channels registering one phone at once: exactly one is accepted; failures at once
-//   each get a message (a TODO test: their own message, see the ledger's shared error buffer);
+//   each get a message, and their own (the ledger keeps messages per thread);
 // - at the end: the server still answers, stops cleanly on SIGTERM (exit 0, "stopped"), its
 //   stderr holds no AddressSanitizer/LeakSanitizer/UBSan report, and neither its access log nor
 //   any error message a phone, name, slip code, token or password used here.
@@ -1360,8 +1360,7 @@ test('concurrent failures each get their own error message', async () => {
 });
 
 test(
-  'concurrent failures never get another request\'s message',
-  { todo: 'the ledger keeps one error message per handle (src/ledger/ledger.c l->err), which the server shares between connections' },
+  'concurrent failures never get another request\'s message (messages are per thread)',
   async () => {
     const results = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
