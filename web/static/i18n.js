@@ -435,6 +435,7 @@ window.FV_DICT = {
   "me.s_no_template": ["没有保存您的人脸特征。", "No face template of yours is held."],
   "me.s_visits": ["到访记录：{n} 次。", "Visits recorded: {n}."],
   "me.s_attribution": ["您的到访归属：{channel}（{outcome}）。", "Your visits are counted for: {channel} ({outcome})."],
+  "me.s_attribution_natural": ["您的到访归属：{channel}。", "Your visits are counted for: {channel}."],
   "me.s_consent_active": ["您对人脸识别的同意：{n} 项仍然有效。", "Your consent to face recognition: {n} still in force."],
   "me.s_consent_none": ["没有有效的人脸识别同意。", "No consent to face recognition is in force."],
   "me.s_regs": ["经纪人用您的手机号做的报备：{n} 条。", "Agents' registrations naming your phone: {n}."],

@@ -54,6 +54,8 @@
     S.running = false;
     S.consentId = S.livenessId = S.otpId = S.idem = S.idemSig = "";
     S.mode = "phone";
+    delete $("challenge").dataset.challenge; // the next visitor starts with no challenge state
+    delete $("challenge").dataset.stage;
     for (const id of ["phone", "otp-code"]) $(id).value = "";
     for (const r of document.querySelectorAll("input[name=age]")) r.checked = false;
     $("guardian-consent").checked = false;

@@ -79,7 +79,12 @@
     sum.appendChild(li(d.template && d.template.held
       ? fv.t("me.s_template", { date: fv.fmtDate(d.template.expires_by) }) : fv.t("me.s_no_template")));
     sum.appendChild(li(fv.t("me.s_visits", { n: visits.length })));
-    if (d.attribution) sum.appendChild(li(fv.t("me.s_attribution", { channel: fv.channelName(d.attribution.channel), outcome: fv.word(d.attribution.outcome) })));
+    if (d.attribution) {
+      // "natural (natural)" says nothing twice: the outcome is shown only when it adds something.
+      const same = d.attribution.outcome === "natural";
+      sum.appendChild(li(fv.t(same ? "me.s_attribution_natural" : "me.s_attribution",
+        { channel: fv.channelName(d.attribution.channel), outcome: fv.word(d.attribution.outcome) })));
+    }
     sum.appendChild(li(active.length ? fv.t("me.s_consent_active", { n: active.length }) : fv.t("me.s_consent_none")));
     sum.appendChild(li(fv.t("me.s_regs", { n: (d.registrations || []).length })));
     if ((d.deals || []).length) sum.appendChild(li(fv.t("me.s_deals", { n: d.deals.length })));
