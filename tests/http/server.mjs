@@ -6,7 +6,7 @@
 // The child runs in a session of its own (setsid), so it has no controlling terminal: the console
 // one-time-code gateway then writes "one-time code for 139****0001: 123456" to stderr, where
 // otpCode() reads it. Under AddressSanitizer the child gets detect_leaks=1 on top of the caller's
-// ASAN_OPTIONS; sanitizerReport() finds an ASan, LSan or UBSan report in its stderr.
+// ASAN_OPTIONS; sanitizerReport() finds an ASan, LSan, UBSan or TSan report in its stderr.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -162,7 +162,7 @@ export class Server {
 
   // The first sanitizer report in stderr, or null.
   sanitizerReport() {
-    const re = /(==\d+==\s*ERROR: (AddressSanitizer|LeakSanitizer)|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:)/;
+    const re = /(==\d+==\s*ERROR: (AddressSanitizer|LeakSanitizer)|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer|runtime error:)/;
     const m = re.exec(this.stderr);
     if (!m) return null;
     return this.stderr.slice(Math.max(0, m.index - 200), m.index + 4000);
