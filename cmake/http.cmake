@@ -6,6 +6,7 @@ pkg_check_modules(FV_GNUTLS REQUIRED IMPORTED_TARGET gnutls)
 
 target_sources(fairvisit_lib PRIVATE
   src/http/cert.c
+  src/http/names.c
   src/http/liveness.c
   src/http/ratelimit.c
   src/http/routes_admin.c

@@ -254,6 +254,13 @@ int64_t fv__http_project(fv__http_ctx *c, const char *name);
 const char *fv__http_param(fv__http_ctx *c, const char *name);
 /* An int64 route parameter; replies 400 and returns false if not a positive integer. */
 bool fv__http_param_id(fv__http_ctx *c, const char *name, int64_t *out);
+/* names.c: wire names ("reception", "first", "channel_valid") and bounded string fields. */
+const char *fv__http_role_name(fv_ledger_role r);
+const char *fv__http_kind_name(fv_ledger_visit_kind k);
+const char *fv__http_outcome_name(fv_ledger_outcome o);
+/* Copies string member `name` of r (absent: "") into out; replies 400 when too long. */
+bool fv__http_copy_field(fv__http_ctx *c, const fv_json *r, const char *name, char *out,
+                         size_t cap);
 /* Hex BLAKE2b-128 of s keyed with srv->hash_key (for rate-limit keys). */
 void fv__http_hash_key(const fv_http_server *s, const char *prefix, const char *text, char out[48]);
 

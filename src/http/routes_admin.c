@@ -292,17 +292,12 @@ static bool role_of(const char *name, fv_ledger_role *r) {
     return false;
 }
 
-static const char *role_name(fv_ledger_role r) {
-    static const char *const N[] = {"admin",   "reception", "channel_manager", "agent",
-                                    "auditor", "kiosk",     "visitor",         "system"};
-    return (unsigned)r < sizeof N / sizeof N[0] ? N[r] : "unknown";
-}
-
 static void write_user(fv__http_ctx *c, const fv_ledger_user *u) {
     fv_sb_printf(&c->out, "{\"id\": %lld, \"login\": ", (long long)u->id);
     fv_sb_json_string(&c->out, u->login);
     fv_sb_printf(&c->out, ", \"role\": \"%s\", \"scope_id\": %lld, \"disabled\": %s}",
-                 role_name(u->role), (long long)u->scope_id, u->disabled ? "true" : "false");
+                 fv__http_role_name(u->role), (long long)u->scope_id,
+                 u->disabled ? "true" : "false");
 }
 
 static void list_users(fv__http_ctx *c) {

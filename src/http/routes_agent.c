@@ -16,28 +16,6 @@
 
 #include "http-impl.h"
 
-/* Copies string member `name` of r (absent: "") into out; replies 400 when too long. */
-static bool copy_field(fv__http_ctx *c, const fv_json *r, const char *name, char *out, size_t cap) {
-    size_t len = 0;
-    const char *s = fv_json_string(fv_json_get(r, name), &len);
-    out[0] = '\0';
-    if (s == NULL) return true;
-    if (len >= cap) {
-        fv__http_error(c, 400, "invalid_request", "'%s' is too long (at most %zu bytes)", name,
-                       cap - 1);
-        return false;
-    }
-    memcpy(out, s, len + 1);
-    return true;
-}
-
-static const char *outcome_name(fv_ledger_outcome o) {
-    return o == FV_LEDGER_OUTCOME_NATURAL           ? "natural"
-           : o == FV_LEDGER_OUTCOME_CHANNEL_VALID   ? "channel_valid"
-           : o == FV_LEDGER_OUTCOME_CHANNEL_INVALID ? "channel_invalid"
-                                                    : "pending_escort";
-}
-
 /* ---- POST /projects/:code/registrations ------------------------------------------------------ */
 
 static void registration_create(fv__http_ctx *c) {
@@ -78,9 +56,10 @@ static void registration_create(fv__http_ctx *c) {
         fv__http_error(c, 400, "invalid_request", "'expected_visit_ms' must be a time in Unix ms");
         goto out;
     }
-    if (!copy_field(c, r, "customer_name", rq.customer_name, sizeof rq.customer_name) ||
-        !copy_field(c, r, "phone", rq.phone, sizeof rq.phone) ||
-        !copy_field(c, r, "idempotency_key", rq.idempotency_key, sizeof rq.idempotency_key))
+    if (!fv__http_copy_field(c, r, "customer_name", rq.customer_name, sizeof rq.customer_name) ||
+        !fv__http_copy_field(c, r, "phone", rq.phone, sizeof rq.phone) ||
+        !fv__http_copy_field(c, r, "idempotency_key", rq.idempotency_key,
+                             sizeof rq.idempotency_key))
         goto out;
     fv_status st = fv_ledger_register(c->srv->ledger, &c->actor, &rq, &res);
     if (st != FV_OK) {
@@ -129,13 +108,13 @@ static void escort_scan(fv__http_ctx *c) {
     fv_json_doc *doc = fv__http_body(c, F, 1);
     if (doc == NULL) return;
     char qr[FV_LEDGER_ID_CHARS];
-    if (copy_field(c, fv_json_root(doc), "qr", qr, sizeof qr)) {
+    if (fv__http_copy_field(c, fv_json_root(doc), "qr", qr, sizeof qr)) {
         fv_ledger_outcome o = FV_LEDGER_OUTCOME_NATURAL;
         fv_status st = fv_ledger_escort_confirm(c->srv->ledger, &c->actor, qr, 0, 0, &o);
         if (st != FV_OK)
             fv__http_ledger_error(c, st);
         else
-            fv_sb_printf(&c->out, "{\"outcome\": \"%s\"}", outcome_name(o));
+            fv_sb_printf(&c->out, "{\"outcome\": \"%s\"}", fv__http_outcome_name(o));
         sodium_memzero(qr, sizeof qr);
     }
     fv_json_free(doc);

@@ -15,17 +15,11 @@
 
 #include "http-impl.h"
 
-static const char *role_name(fv_ledger_role r) {
-    static const char *const N[] = {"admin",   "reception", "channel_manager", "agent",
-                                    "auditor", "kiosk",     "visitor",         "system"};
-    return (unsigned)r < sizeof N / sizeof N[0] ? N[r] : "unknown";
-}
-
 static void write_principal(fv__http_ctx *c, const fv__http_principal *p) {
     fv_sb_printf(&c->out, "{\"user\": {\"id\": %lld, \"login\": ", (long long)p->user_id);
     fv_sb_json_string(&c->out, p->login);
     fv_sb_printf(&c->out, ", \"role\": \"%s\", \"scope_id\": %lld}, \"csrf\": \"%s\"}",
-                 role_name(p->role), (long long)p->scope_id, p->csrf);
+                 fv__http_role_name(p->role), (long long)p->scope_id, p->csrf);
 }
 
 static void login(fv__http_ctx *c) {

@@ -34,34 +34,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-/* Copies string member `name` of r (absent: "") into out; replies 400 when too long. */
-static bool copy_field(fv__http_ctx *c, const fv_json *r, const char *name, char *out, size_t cap) {
-    size_t len = 0;
-    const char *s = fv_json_string(fv_json_get(r, name), &len);
-    out[0] = '\0';
-    if (s == NULL) return true;
-    if (len >= cap) {
-        fv__http_error(c, 400, "invalid_request", "'%s' is too long (at most %zu bytes)", name,
-                       cap - 1);
-        return false;
-    }
-    memcpy(out, s, len + 1);
-    return true;
-}
-
-static const char *kind_name(fv_ledger_visit_kind k) {
-    return k == FV_LEDGER_VISIT_FIRST    ? "first"
-           : k == FV_LEDGER_VISIT_RETURN ? "return"
-                                         : "uncertain";
-}
-
-static const char *outcome_name(fv_ledger_outcome o) {
-    return o == FV_LEDGER_OUTCOME_NATURAL           ? "natural"
-           : o == FV_LEDGER_OUTCOME_CHANNEL_VALID   ? "channel_valid"
-           : o == FV_LEDGER_OUTCOME_CHANNEL_INVALID ? "channel_invalid"
-                                                    : "pending_escort";
-}
-
 static void string_or_null(fv_strbuf *b, const char *s) {
     if (s[0] == '\0')
         fv_sb_printf(b, "null");
@@ -73,11 +45,11 @@ static void write_checkin(fv__http_ctx *c, const fv_ledger_checkin_result *r) {
     fv_strbuf *b = &c->out;
     bool uncertain = r->kind == FV_LEDGER_VISIT_UNCERTAIN;
     fv_sb_printf(b, "{\"visit\": %lld, \"kind\": \"%s\", \"outcome\": ", (long long)r->visit,
-                 kind_name(r->kind));
+                 fv__http_kind_name(r->kind));
     if (uncertain)
         fv_sb_printf(b, "null");
     else
-        fv_sb_printf(b, "\"%s\"", outcome_name(r->outcome));
+        fv_sb_printf(b, "\"%s\"", fv__http_outcome_name(r->outcome));
     fv_sb_printf(b, ", \"person\": ");
     string_or_null(b, r->person);
     fv_sb_printf(b,
@@ -95,7 +67,7 @@ static void write_checkin(fv__http_ctx *c, const fv_ledger_checkin_result *r) {
 
 /* The device name of a request: the body's, else the caller's login. */
 static bool device_of(fv__http_ctx *c, const fv_json *r, char out[FV_LEDGER_NAME_MAX + 1]) {
-    if (!copy_field(c, r, "device", out, FV_LEDGER_NAME_MAX + 1)) return false;
+    if (!fv__http_copy_field(c, r, "device", out, FV_LEDGER_NAME_MAX + 1)) return false;
     if (out[0] == '\0') snprintf(out, FV_LEDGER_NAME_MAX + 1, "%s", c->who.login);
     return true;
 }
@@ -103,10 +75,11 @@ static bool device_of(fv__http_ctx *c, const fv_json *r, char out[FV_LEDGER_NAME
 /* Phone, one-time code and idempotency key of a check-in body into rq; the kiosk must verify a
  * phone with a one-time code. */
 static bool phone_fields(fv__http_ctx *c, const fv_json *r, fv_ledger_checkin_request *rq) {
-    if (!copy_field(c, r, "phone", rq->phone, sizeof rq->phone) ||
-        !copy_field(c, r, "otp_id", rq->otp_id, sizeof rq->otp_id) ||
-        !copy_field(c, r, "otp_code", rq->otp_code, sizeof rq->otp_code) ||
-        !copy_field(c, r, "idempotency_key", rq->idempotency_key, sizeof rq->idempotency_key) ||
+    if (!fv__http_copy_field(c, r, "phone", rq->phone, sizeof rq->phone) ||
+        !fv__http_copy_field(c, r, "otp_id", rq->otp_id, sizeof rq->otp_id) ||
+        !fv__http_copy_field(c, r, "otp_code", rq->otp_code, sizeof rq->otp_code) ||
+        !fv__http_copy_field(c, r, "idempotency_key", rq->idempotency_key,
+                             sizeof rq->idempotency_key) ||
         !device_of(c, r, rq->device))
         return false;
     if (rq->phone[0] != '\0' && c->who.role == FV_LEDGER_ROLE_KIOSK &&
@@ -236,8 +209,9 @@ static void consent(fv__http_ctx *c) {
         goto out;
     }
     rq.guardian_consent = fv_json_bool(fv_json_get(r, "guardian_consent"));
-    if (!copy_field(c, r, "notice_hash", rq.notice_hash, sizeof rq.notice_hash) ||
-        !copy_field(c, r, "method", rq.method, sizeof rq.method) || !device_of(c, r, rq.device))
+    if (!fv__http_copy_field(c, r, "notice_hash", rq.notice_hash, sizeof rq.notice_hash) ||
+        !fv__http_copy_field(c, r, "method", rq.method, sizeof rq.method) ||
+        !device_of(c, r, rq.device))
         goto out;
     if (rq.method[0] == '\0')
         snprintf(rq.method, sizeof rq.method, "%s",
@@ -341,7 +315,7 @@ static void liveness_start(fv__http_ctx *c) {
     int64_t project = fv__http_project(c, "code");
     fv_ledger_project_settings ps;
     if (project == 0 ||
-        !copy_field(c, fv_json_root(doc), "consent_id", consent_id, sizeof consent_id))
+        !fv__http_copy_field(c, fv_json_root(doc), "consent_id", consent_id, sizeof consent_id))
         goto out;
     fv_status st = fv_ledger_project_get(c->srv->ledger, project, &ps);
     if (st != FV_OK) {
@@ -576,7 +550,7 @@ static void checkin_face(fv__http_ctx *c) {
     float *emb = NULL;
     fv_ledger_project_settings ps;
     rq.project = fv__http_project(c, "code");
-    if (rq.project == 0 || !copy_field(c, r, "liveness_id", lid, sizeof lid) ||
+    if (rq.project == 0 || !fv__http_copy_field(c, r, "liveness_id", lid, sizeof lid) ||
         !phone_fields(c, r, &rq))
         goto out;
     fv_status st = fv_ledger_project_get(c->srv->ledger, rq.project, &ps);

@@ -14,21 +14,6 @@
 
 #include "http-impl.h"
 
-/* Copies string member `name` of r (absent: "") into out; replies 400 when too long. */
-static bool copy_field(fv__http_ctx *c, const fv_json *r, const char *name, char *out, size_t cap) {
-    size_t len = 0;
-    const char *s = fv_json_string(fv_json_get(r, name), &len);
-    out[0] = '\0';
-    if (s == NULL) return true;
-    if (len >= cap) {
-        fv__http_error(c, 400, "invalid_request", "'%s' is too long (at most %zu bytes)", name,
-                       cap - 1);
-        return false;
-    }
-    memcpy(out, s, len + 1);
-    return true;
-}
-
 /* A positive integer member; replies 400 and returns false otherwise. */
 static bool positive_id(fv__http_ctx *c, const fv_json *r, const char *name, int64_t *out) {
     if (!fv_json_int64(fv_json_get(r, name), out) || *out <= 0) {
@@ -36,13 +21,6 @@ static bool positive_id(fv__http_ctx *c, const fv_json *r, const char *name, int
         return false;
     }
     return true;
-}
-
-static const char *outcome_name(fv_ledger_outcome o) {
-    return o == FV_LEDGER_OUTCOME_NATURAL           ? "natural"
-           : o == FV_LEDGER_OUTCOME_CHANNEL_VALID   ? "channel_valid"
-           : o == FV_LEDGER_OUTCOME_CHANNEL_INVALID ? "channel_invalid"
-                                                    : "pending_escort";
 }
 
 /* Replies with the list a ledger call wrote into b (or its error). */
@@ -82,7 +60,7 @@ static void escort(fv__http_ctx *c) {
             fv__http_ledger_error(c, st);
         else
             fv_sb_printf(&c->out, "{\"visit\": %lld, \"outcome\": \"%s\"}", (long long)visit,
-                         outcome_name(o));
+                         fv__http_outcome_name(o));
     }
     fv_json_free(doc);
 }
@@ -179,7 +157,8 @@ static void deal(fv__http_ctx *c) {
         fv__http_error(c, 400, "invalid_request", "'signed_ms' must be a time in Unix ms");
         goto out;
     }
-    if (!copy_field(c, r, "idempotency_key", rq.idempotency_key, sizeof rq.idempotency_key))
+    if (!fv__http_copy_field(c, r, "idempotency_key", rq.idempotency_key,
+                             sizeof rq.idempotency_key))
         goto out;
     rq.buyer_phones = phones;
     rq.n_buyers = n;
