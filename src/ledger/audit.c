@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fairvisit/alloc.h"
 #include "ledger-impl.h"
 
 static const char *const ROLE_NAMES[FV_LEDGER_ROLE_COUNT] = {
@@ -86,6 +87,30 @@ fv_status fv__ledger_audit(fv_ledger *l, const fv_ledger_actor *who, const char 
     sqlite3_bind_int64(s, 1, seq);
     sqlite3_bind_blob(s, 2, hash, sizeof hash, SQLITE_TRANSIENT);
     return fv__ledger_step_done(l, s, "audit head");
+}
+
+fv_status fv__ledger_audited_delivery(fv_ledger *l, const fv_ledger_actor *who, const char *action,
+                                      const char *record_kind, int64_t record_id,
+                                      const fv_strbuf *built, fv_strbuf *out) {
+    if (built->oom || built->s == NULL) return fv__ledger_fail(l, FV_ERR_NOMEM, "out of memory");
+    fv_status st = fv__ledger_begin(l);
+    if (st != FV_OK) return st;
+    size_t mark = out->len;
+    st = fv__ledger_audit(l, who, action, record_kind, record_id);
+    if (st == FV_OK) {
+        fv_sb_printf(out, "%s", built->s);
+        if (out->oom) st = fv__ledger_fail(l, FV_ERR_NOMEM, "out of memory");
+    }
+    if (st == FV_OK) st = fv__ledger_commit(l);
+    if (st != FV_OK) {
+        fv__ledger_rollback(l);
+        if (out->s != NULL && out->len > mark) {
+            fv_wipe(out->s + mark, out->len - mark);
+            out->len = mark;
+            out->s[mark] = '\0';
+        }
+    }
+    return st;
 }
 
 static fv_status bad(fv_ledger_audit_report *rep, int64_t seq, const char *why) {

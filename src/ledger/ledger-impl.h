@@ -95,6 +95,12 @@ fv_status fv__ledger_unseal(fv_ledger *l, const uint8_t *blob, size_t len, const
 fv_status fv__ledger_audit(fv_ledger *l, const fv_ledger_actor *who, const char *action,
                            const char *record_kind, int64_t record_id);
 const char *fv__ledger_role_name(fv_ledger_role r);
+/* A read of personal data delivered only if its audit entry commits: appends an entry (action on
+ * record_kind:record_id) in a transaction of its own and, inside it, `built` to out; on any
+ * failure out is left as it was (the appended part wiped). */
+fv_status fv__ledger_audited_delivery(fv_ledger *l, const fv_ledger_actor *who, const char *action,
+                                      const char *record_kind, int64_t record_id,
+                                      const fv_strbuf *built, fv_strbuf *out);
 
 /* idempotency.c: inside the caller's transaction. Results are the public result structs, stored
  * as bytes (they hold no pointers) and kept for a day. */

@@ -115,25 +115,10 @@ fv_status fv_ledger_registrations_json(fv_ledger *l, const fv_ledger_actor *who,
         strcmp(status, "refused") != 0)
         st = fv__ledger_fail(l, FV_ERR_ARG, "status must be accepted or refused");
     if (st == FV_OK) st = fv__ledger_project_load(l, project, &ps);
-    if (st == FV_OK) st = fv__ledger_begin(l);
-    if (st == FV_OK) {
-        size_t mark = out->len;
-        st = fv__ledger_audit(l, who, "registrations.read", "project", project);
-        if (st == FV_OK) st = build(l, project, agent, channel, status, fv__ledger_now(l), &tmp);
-        if (st == FV_OK) {
-            fv_sb_printf(out, "%s", tmp.s);
-            if (out->oom) st = fv__ledger_fail(l, FV_ERR_NOMEM, "out of memory");
-        }
-        if (st == FV_OK) st = fv__ledger_commit(l);
-        if (st != FV_OK) {
-            fv__ledger_rollback(l);
-            if (out->s != NULL && out->len > mark) {
-                fv_wipe(out->s + mark, out->len - mark);
-                out->len = mark;
-                out->s[mark] = '\0';
-            }
-        }
-    }
+    if (st == FV_OK) st = build(l, project, agent, channel, status, fv__ledger_now(l), &tmp);
+    if (st == FV_OK)
+        st = fv__ledger_audited_delivery(l, who, "registrations.read", "project", project, &tmp,
+                                         out);
     if (tmp.s != NULL) fv_wipe(tmp.s, tmp.cap);
     fv_sb_free(&tmp);
     fv__ledger_unlock(l);

@@ -392,32 +392,6 @@ static void snapshot_end(fv_ledger *l) {
 }
 
 /* Takes a delivered report back out of the caller's buffer (the commit failed). */
-static void undo(fv_strbuf *out, size_t mark) {
-    if (out->s == NULL || mark >= out->len) return;
-    fv_wipe(out->s + mark, out->len - mark);
-    out->len = mark;
-}
-
-/* Appends the "report.read" entry and the finished report to the caller's buffer in one write
- * transaction: the report reaches the caller exactly when its audit entry commits. */
-static fv_status audit_and_deliver(fv_ledger *l, const fv_ledger_actor *who, int64_t project,
-                                   const fv_strbuf *tmp, fv_strbuf *out) {
-    if (tmp->oom || tmp->s == NULL) return fv__ledger_fail(l, FV_ERR_NOMEM, "out of memory");
-    fv_status st = fv__ledger_begin(l);
-    if (st != FV_OK) return st;
-    size_t mark = out->len;
-    st = fv__ledger_audit(l, who, "report.read", "project", project);
-    if (st == FV_OK) {
-        fv_sb_printf(out, "%s", tmp->s);
-        if (out->oom) st = fv__ledger_fail(l, FV_ERR_NOMEM, "out of memory");
-    }
-    if (st == FV_OK) st = fv__ledger_commit(l);
-    if (st != FV_OK) {
-        fv__ledger_rollback(l);
-        undo(out, mark);
-    }
-    return st;
-}
 
 static fv_status report(fv_ledger *l, const fv_ledger_actor *who, int64_t project, const char *from,
                         const char *to, report_format f, fv_strbuf *out) {
@@ -435,7 +409,8 @@ static fv_status report(fv_ledger *l, const fv_ledger_actor *who, int64_t projec
         if (st == FV_OK) st = build(l, project, &ps, &p, f, &tmp);
         snapshot_end(l);
     }
-    if (st == FV_OK) st = audit_and_deliver(l, who, project, &tmp, out);
+    if (st == FV_OK)
+        st = fv__ledger_audited_delivery(l, who, "report.read", "project", project, &tmp, out);
     fv_sb_free(&tmp);
     fv__ledger_unlock(l);
     return st;
@@ -713,7 +688,8 @@ fv_status fv_ledger_report_impact(fv_ledger *l, const fv_ledger_actor *who, int6
         if (st == FV_OK) impact_text(&tmp, &ps, &c, fv__ledger_now(l));
         snapshot_end(l);
     }
-    if (st == FV_OK) st = audit_and_deliver(l, who, project, &tmp, out);
+    if (st == FV_OK)
+        st = fv__ledger_audited_delivery(l, who, "report.read", "project", project, &tmp, out);
     fv_sb_free(&tmp);
     fv__ledger_unlock(l);
     return st;

@@ -105,26 +105,12 @@ fv_status fv_ledger_visits_json(fv_ledger *l, const fv_ledger_actor *who, int64_
             st = fv__ledger_fail(l, FV_ERR_ARG, "day: not a valid day (YYYY-MM-DD, 1970 on)");
     }
     if (st == FV_OK) st = fv__ledger_project_load(l, project, &ps);
-    if (st == FV_OK) st = fv__ledger_begin(l);
     if (st == FV_OK) {
-        size_t mark = out->len;
         int64_t lo = d * FV__LEDGER_DAY_MS - FV__LEDGER_TZ_MS;
-        st = fv__ledger_audit(l, who, "visits.read", "project", project);
-        if (st == FV_OK) st = build(l, project, lo, lo + FV__LEDGER_DAY_MS, &tmp);
-        if (st == FV_OK) {
-            fv_sb_printf(out, "%s", tmp.s);
-            if (out->oom) st = fv__ledger_fail(l, FV_ERR_NOMEM, "out of memory");
-        }
-        if (st == FV_OK) st = fv__ledger_commit(l);
-        if (st != FV_OK) {
-            fv__ledger_rollback(l);
-            if (out->s != NULL && out->len > mark) {
-                fv_wipe(out->s + mark, out->len - mark);
-                out->len = mark;
-                out->s[mark] = '\0';
-            }
-        }
+        st = build(l, project, lo, lo + FV__LEDGER_DAY_MS, &tmp);
     }
+    if (st == FV_OK)
+        st = fv__ledger_audited_delivery(l, who, "visits.read", "project", project, &tmp, out);
     if (tmp.s != NULL) fv_wipe(tmp.s, tmp.cap);
     fv_sb_free(&tmp);
     fv__ledger_unlock(l);
