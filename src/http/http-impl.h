@@ -9,7 +9,8 @@
  *   {"error": {"code": "machine_readable", "message": "what was wrong"}}
  * Handlers never put names, phones or codes in error messages.
  * Threading: handlers run on the server's connection threads, several at once; the ledger handle
- * serialises itself, the face engine is behind srv->face_mu, sessions behind their own lock.
+ * serialises itself, the face engines are lent out one request at a time (face_mu, face_cv),
+ * sessions behind their own lock.
  */
 #ifndef FAIRVISIT_HTTP_IMPL_H
 #define FAIRVISIT_HTTP_IMPL_H
@@ -29,6 +30,7 @@ struct MHD_Connection;
 
 #define FV__HTTP_MAX_PARAMS  4
 #define FV__HTTP_TOKEN_CHARS 65 /* 64 hex + NUL */
+#define FV__HTTP_FACES_MAX   4
 
 typedef enum fv__http_method {
     FV__HTTP_GET = 0,
@@ -215,8 +217,13 @@ struct fv_http_server {
     struct MHD_Daemon *plain, *tls;
     unsigned plain_port, tls_port;
     fv_ledger *ledger;
-    fv_face_engine *face;
+    /* Face engines, one per core at most (FV__HTTP_FACES_MAX): each is single-threaded, so
+     * concurrent kiosks' frames run side by side. Opened lazily, never for face-free use. */
+    fv_face_engine *faces[FV__HTTP_FACES_MAX];
+    bool face_busy[FV__HTTP_FACES_MAX];
+    int n_faces; /* pool size */
     pthread_mutex_t face_mu;
+    pthread_cond_t face_cv;
     fv__http_sessions *sessions;
     fv__http_limits *limits;
     pthread_t purge_thread;

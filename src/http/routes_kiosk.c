@@ -6,14 +6,14 @@
  * Privacy: no consent, no biometrics (PRODUCT.md §4.1): a liveness check starts only under a
  * consent record of the project, every frame re-checks it, and a face-free project (or a server
  * started without faces) refuses the whole face path before any model is loaded (§4.4). Frames
- * are decoded in memory, analysed under the server's face lock and wiped (the encoded bytes and
- * the pixels); nothing of an image is written anywhere (§4.5). The template of a passed check
+ * are decoded in memory, analysed by one of the server's face engines and wiped (the encoded bytes
+ * and the pixels); nothing of an image is written anywhere (§4.5). The template of a passed check
  * stays in the check's sodium_malloc'd slot (liveness.c) until the check-in uses it, and the
  * copy handed to the ledger is wiped right after. Errors and logs carry no phones, names, codes
  * or images. One-time codes are rate-limited here per client address and per phone (a keyed
  * hash, never the phone) on top of the ledger's per-phone hourly limit.
- * Threading: handlers run on connection threads; the face engine is opened lazily, once, under
- * srv->face_mu, and used only under it.
+ * Threading: handlers run on connection threads; the face engines (one per core, at most
+ * FV__HTTP_FACES_MAX) are opened lazily and lent to one request at a time (face_acquire).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -370,9 +370,8 @@ out:
 /* ---- POST /liveness/:id/frames ----------------------------------------------------------------
  */
 
-/* Opens the face engine on first use; call with srv->face_mu held. */
-static fv_status face_engine(fv_http_server *s) {
-    if (s->face != NULL) return FV_OK;
+/* Opens a face engine (first use of a pool slot). */
+static fv_status face_engine_open(fv_http_server *s, fv_face_engine **out) {
     const char *dir = s->opt.models_dir;
     if (dir == NULL) dir = getenv("FV_MODELS_DIR");
     if (dir == NULL || dir[0] == '\0') dir = "models";
@@ -388,8 +387,52 @@ static fv_status face_engine(fv_http_server *s) {
         fv_face_engine_close(e);
         return st;
     }
-    s->face = e;
+    *out = e;
     return FV_OK;
+}
+
+/* Borrows an idle face engine (opening a new one while the pool is not full), waiting while
+ * every engine is busy; give it back with face_release. */
+static fv_status face_acquire(fv_http_server *s, int *slot) {
+    pthread_mutex_lock(&s->face_mu);
+    for (;;) {
+        int empty = -1;
+        for (int i = 0; i < s->n_faces; i++) {
+            if (s->faces[i] != NULL && !s->face_busy[i]) {
+                s->face_busy[i] = true;
+                pthread_mutex_unlock(&s->face_mu);
+                *slot = i;
+                return FV_OK;
+            }
+            if (s->faces[i] == NULL && !s->face_busy[i] && empty < 0) empty = i;
+        }
+        if (empty >= 0) {
+            /* Reserve the slot and open outside the lock (loading takes a moment). */
+            s->face_busy[empty] = true;
+            pthread_mutex_unlock(&s->face_mu);
+            fv_face_engine *e = NULL;
+            fv_status st = face_engine_open(s, &e);
+            pthread_mutex_lock(&s->face_mu);
+            if (st != FV_OK) {
+                s->face_busy[empty] = false;
+                pthread_cond_broadcast(&s->face_cv);
+                pthread_mutex_unlock(&s->face_mu);
+                return st;
+            }
+            s->faces[empty] = e;
+            pthread_mutex_unlock(&s->face_mu);
+            *slot = empty;
+            return FV_OK;
+        }
+        pthread_cond_wait(&s->face_cv, &s->face_mu);
+    }
+}
+
+static void face_release(fv_http_server *s, int slot) {
+    pthread_mutex_lock(&s->face_mu);
+    s->face_busy[slot] = false;
+    pthread_cond_signal(&s->face_cv);
+    pthread_mutex_unlock(&s->face_mu);
 }
 
 static bool image_type(const char *ct) {
@@ -497,10 +540,12 @@ static void liveness_frame(fv__http_ctx *c) {
         return;
     }
     fv_face_list faces = {0};
-    pthread_mutex_lock(&c->srv->face_mu);
-    st = face_engine(c->srv);
-    if (st == FV_OK) st = fv_face_analyze(c->srv->face, &img, FV_FACE_WANT_EMBEDDING, &faces);
-    pthread_mutex_unlock(&c->srv->face_mu);
+    int slot = 0;
+    st = face_acquire(c->srv, &slot);
+    if (st == FV_OK) {
+        st = fv_face_analyze(c->srv->faces[slot], &img, FV_FACE_WANT_EMBEDDING, &faces);
+        face_release(c->srv, slot);
+    }
     fv_img_free(&img);
     if (st != FV_OK) {
         fv_face_list_free(&faces);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fairvisit/alloc.h"
 #include "http-impl.h"
@@ -560,6 +561,9 @@ fv_status fv_http_start(const fv_http_options *opt, fv_http_server **out) {
     *out = s;
     s->opt = *opt;
     pthread_mutex_init(&s->face_mu, NULL);
+    pthread_cond_init(&s->face_cv, NULL);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s->n_faces = cores < 1 ? 1 : cores > FV__HTTP_FACES_MAX ? FV__HTTP_FACES_MAX : (int)cores;
     pthread_mutex_init(&s->stop_mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
     pthread_cond_init(&s->stop_cv, NULL);
@@ -631,7 +635,7 @@ void fv_http_stop(fv_http_server *s) {
         pthread_join(s->purge_thread, NULL);
     }
     fv__http_liveness_release(s); /* wipes the templates of live liveness checks */
-    fv_face_engine_close(s->face);
+    for (int i = 0; i < FV__HTTP_FACES_MAX; i++) fv_face_engine_close(s->faces[i]);
     fv_ledger_close(s->ledger);
     fv__http_sessions_free(s->sessions);
     fv__http_limits_free(s->limits);
@@ -642,6 +646,7 @@ void fv_http_stop(fv_http_server *s) {
     fv_free(s->cert_pem);
     fv_free(s->site_dir);
     pthread_mutex_destroy(&s->face_mu);
+    pthread_cond_destroy(&s->face_cv);
     pthread_mutex_destroy(&s->stop_mu);
     pthread_mutex_destroy(&s->log_mu);
     pthread_cond_destroy(&s->stop_cv);
