@@ -185,6 +185,11 @@
           on: { click: () => inlineForm(actions, "password", fv.t("admin.password_new"), (v) => updateUser(u.id, { password: v })) } }),
         el("button", { type: "button", class: "small", "data-testid": "user-token", text: fv.t("admin.new_token"),
           on: { click: () => inlineForm(actions, "text", fv.t("admin.token_name"), (v) => createToken(u.id, v)) } }));
+      // The user's live API tokens, each with its revoke button (the token itself is never shown again).
+      for (const t of (u.tokens || []).filter((x) => !x.revoked))
+        actions.appendChild(el("button", { type: "button", class: "small", "data-testid": "token-revoke",
+          dataset: { tokenId: t.id }, text: fv.t("admin.revoke_token", { name: t.name }),
+          on: { click: () => revokeToken(t.id) } }));
       body.appendChild(el("tr", { "data-testid": "user-row", dataset: { userId: u.id, login: u.login } },
         el("td", { text: u.id }), el("td", { class: "mono", text: u.login }), el("td", { text: fv.roleName(u.role) }),
         el("td", { text: scopeText(u) }),
@@ -215,10 +220,19 @@
     } catch (e) { fail(e); }
   }
 
+  async function revokeToken(id) {
+    try {
+      await fv.api("DELETE", fv.API.token(id));
+      say(fv.t("admin.token_revoked"), "ok");
+      loadUsers();
+    } catch (e) { fail(e); }
+  }
+
   async function createToken(id, name) {
     try {
       const r = await fv.api("POST", fv.API.userTokens(id), { name });
       fv.say("token-out", fv.t("admin.token_once", { token: r.token }), "ok");
+      loadUsers();
     } catch (e) { fail(e); }
   }
 

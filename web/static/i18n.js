@@ -398,6 +398,8 @@ window.FV_DICT = {
   "admin.reset_password": ["重设密码", "Reset password"],
   "admin.new_token": ["新建 API 令牌", "New API token"],
   "admin.token_name": ["令牌用途", "What the token is for"],
+  "admin.revoke_token": ["吊销令牌：{name}", "Revoke token: {name}"],
+  "admin.token_revoked": ["令牌已吊销。", "Token revoked."],
   "admin.token_once": ["新令牌（只显示这一次，请立即保存）：{token}", "New token (shown only once; store it now): {token}"],
   "admin.new_user": ["添加用户", "Add a user"],
   "admin.password_new": ["新密码（至少 10 个字符）", "New password (at least 10 characters)"],
