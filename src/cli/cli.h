@@ -22,4 +22,9 @@ int fv_cli_audit_verify(int argc, char **argv);
 int fv_cli_report(int argc, char **argv);
 int fv_cli_serve(int argc, char **argv);
 
+/* site_args.c: parses `--site DIR [--demo] [--json]` (--demo only when demo is not NULL) for
+ * command `cmd`; on wrong usage prints why and the usage line, and returns 2; else 0. */
+int fv_cli_site_args(int argc, char **argv, const char *cmd, const char **site, int *json,
+                     int *demo);
+
 #endif

@@ -39,20 +39,7 @@ static void print_json(const fv_ledger_audit_report *rep, int verified) {
 int fv_cli_audit_verify(int argc, char **argv) {
     const char *site = NULL;
     int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--site") == 0 && i + 1 < argc) {
-            site = argv[++i];
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else {
-            fprintf(stderr, "fairvisit audit verify: unknown argument '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    if (site == NULL || *site == '\0') {
-        fprintf(stderr, "usage: fairvisit audit verify --site DIR [--json]\n");
-        return 2;
-    }
+    if (fv_cli_site_args(argc, argv, "audit verify", &site, &json, NULL) != 0) return 2;
     fv_ledger_options opt = {.no_vault = true};
     fv_ledger *l = NULL;
     fv_status st = fv_ledger_open(site, &opt, &l);

@@ -227,15 +227,16 @@ static void setup_phone(unsigned long long i, char out[32]) {
 /* Tops the store up to n persons (with templates when face). */
 static int setup(bench *b, unsigned long long n, int face) {
     unsigned long long from_p = b->phone_persons, from_f = b->face_persons;
-    unsigned long long todo = face ? (n > from_f ? n - from_f : 0) : (n > from_p ? n - from_p : 0);
-    if (todo == 0) {
+    unsigned long long missing =
+        face ? (n > from_f ? n - from_f : 0) : (n > from_p ? n - from_p : 0);
+    if (missing == 0) {
         printf("setup: reused the site's %llu persons (%llu with a template, %llu from earlier"
                " timed runs)\n",
                b->phone_persons, b->face_persons, b->other_persons);
         return 0;
     }
     fprintf(stderr, WHO ": setting up %llu persons%s (each check-in fsync'd; minutes at 50k)\n",
-            todo, face ? " with templates" : "");
+            missing, face ? " with templates" : "");
     double t0 = now_s();
     unsigned long long done = 0;
     for (unsigned long long i = face ? from_f : from_p; i < n; i++) {
@@ -256,7 +257,7 @@ static int setup(bench *b, unsigned long long n, int face) {
             if (meta_write(b) != 0) return 1;
             if (done % 5000 == 0) {
                 double el = now_s() - t0;
-                fprintf(stderr, "  %llu of %llu in %.0f s (%.0f/s)\n", done, todo, el,
+                fprintf(stderr, "  %llu of %llu in %.0f s (%.0f/s)\n", done, missing, el,
                         (double)done / el);
             }
         }

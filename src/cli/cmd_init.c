@@ -189,22 +189,7 @@ static int seed_demo(const char *site, fv_demo_summary *sum) {
 int fv_cli_init(int argc, char **argv) {
     const char *site = NULL;
     int json = 0, demo = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--site") == 0 && i + 1 < argc) {
-            site = argv[++i];
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--demo") == 0) {
-            demo = 1;
-        } else {
-            fprintf(stderr, "fairvisit init: unknown argument '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    if (site == NULL || *site == '\0') {
-        fprintf(stderr, "usage: fairvisit init --site DIR [--demo] [--json]\n");
-        return 2;
-    }
+    if (fv_cli_site_args(argc, argv, "init", &site, &json, &demo) != 0) return 2;
     struct stat sb;
     if (stat(site, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "fairvisit init: '%s' exists and is not a folder; nothing was changed\n",

@@ -89,20 +89,7 @@ static void print_text(const fv_ledger_purge_report *rep) {
 int fv_cli_purge(int argc, char **argv) {
     const char *site = NULL;
     int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--site") == 0 && i + 1 < argc) {
-            site = argv[++i];
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else {
-            fprintf(stderr, "fairvisit purge: unknown argument '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    if (site == NULL || *site == '\0') {
-        fprintf(stderr, "usage: fairvisit purge --site DIR [--json]\n");
-        return 2;
-    }
+    if (fv_cli_site_args(argc, argv, "purge", &site, &json, NULL) != 0) return 2;
     fv_ledger *l = NULL;
     fv_status st = fv_ledger_open(site, NULL, &l);
     if (st != FV_OK) {
